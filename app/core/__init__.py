@@ -1,0 +1,1 @@
+"""Qt-free core: domain, privacy, recording formats, cache and analytics."""

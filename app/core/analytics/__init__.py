@@ -1,0 +1,1 @@
+"""Analytics over cached sessions: the events index, heatmaps and funnels."""

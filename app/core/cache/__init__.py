@@ -1,0 +1,1 @@
+"""The local cache: SQLAlchemy schema, migrations, and the queries the app needs."""

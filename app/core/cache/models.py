@@ -1,0 +1,165 @@
+"""SQLAlchemy 2 schema of the local cache.
+
+Times are integer milliseconds since the Unix epoch, as in rrweb, so no timezone guessing
+happens between the recording, the cache and the screen.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON}
+
+
+class Organization(Base):
+    __tablename__ = "organization"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+
+    projects: Mapped[list[Project]] = relationship(back_populates="organization")
+
+
+class Project(Base):
+    __tablename__ = "project"
+    __table_args__ = (UniqueConstraint("organization_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))  # web | mobile | combined
+    # Write-only credential the tracking code sends recordings with.
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+
+    organization: Mapped[Organization] = relationship(back_populates="projects")
+
+
+class Visitor(Base):
+    __tablename__ = "visitor"
+    __table_args__ = (UniqueConstraint("project_id", "uid"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"))
+    uid: Mapped[str] = mapped_column(String(200))  # anonymous id or identify() uid
+    name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    properties: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class RecordedSession(Base):
+    """One visit. Named so to keep it apart from SQLAlchemy's `Session`."""
+
+    __tablename__ = "session"
+    __table_args__ = (
+        Index(None, "project_id", "start_ms"),
+        Index(None, "start_ms"),
+        Index(None, "duration_ms"),
+        Index(None, "visitor_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"))
+    visitor_id: Mapped[int | None] = mapped_column(ForeignKey("visitor.id", ondelete="SET NULL"))
+    start_ms: Mapped[int] = mapped_column(BigInteger)
+    end_ms: Mapped[int] = mapped_column(BigInteger)
+    duration_ms: Mapped[int] = mapped_column(BigInteger)
+    active_ms: Mapped[int] = mapped_column(BigInteger)
+    pages: Mapped[list[str]] = mapped_column(default=list)
+    page_count: Mapped[int] = mapped_column(Integer)
+    landing_page: Mapped[str | None] = mapped_column(Text)
+    exit_page: Mapped[str | None] = mapped_column(Text)
+    referrer: Mapped[str | None] = mapped_column(Text)
+    device_type: Mapped[str | None] = mapped_column(String(16))
+    os: Mapped[str | None] = mapped_column(String(64))
+    browser: Mapped[str | None] = mapped_column(String(64))
+    viewport_width: Mapped[int | None] = mapped_column(Integer)
+    viewport_height: Mapped[int | None] = mapped_column(Integer)
+    country: Mapped[str | None] = mapped_column(String(2))
+    event_count: Mapped[int] = mapped_column(Integer)
+    click_count: Mapped[int] = mapped_column(Integer)
+    input_count: Mapped[int] = mapped_column(Integer)
+    error_count: Mapped[int] = mapped_column(Integer)
+    # Where it came from: an imported file's name, or the server it was synced from.
+    source: Mapped[str] = mapped_column(Text)
+    window_ids: Mapped[list[str]] = mapped_column(default=list)
+    raw_size: Mapped[int] = mapped_column(BigInteger)
+    stored_size: Mapped[int] = mapped_column(BigInteger)
+    added_ms: Mapped[int] = mapped_column(BigInteger)
+
+    project: Mapped[Project] = relationship()
+    visitor: Mapped[Visitor | None] = relationship()
+
+
+class RecordingChunk(Base):
+    __tablename__ = "recording_chunk"
+
+    session_id: Mapped[str] = mapped_column(
+        ForeignKey("session.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    start_ms: Mapped[int] = mapped_column(BigInteger)
+    end_ms: Mapped[int] = mapped_column(BigInteger)
+    event_count: Mapped[int] = mapped_column(Integer)
+    starts_with_full_snapshot: Mapped[bool] = mapped_column(Boolean)
+    raw_size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Event(Base):
+    """The events index: what happened in each session, for search, timelines and funnels."""
+
+    __tablename__ = "event"
+    __table_args__ = (
+        Index(None, "session_id", "ts_ms"),
+        Index(None, "kind", "name"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("session.id", ondelete="CASCADE"))
+    ts_ms: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(32))  # pageview, click, input, error, custom, ...
+    name: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
+    node_id: Mapped[int | None] = mapped_column(Integer)
+    x: Mapped[float | None]
+    y: Mapped[float | None]
+    properties: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class SyncState(Base):
+    """How far each synced project has come, so a sync resumes instead of starting over."""
+
+    __tablename__ = "sync_state"
+
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("project.id", ondelete="CASCADE"), primary_key=True)
+    server_url: Mapped[str] = mapped_column(Text)
+    remote_project_id: Mapped[str] = mapped_column(String(64))
+    cursor: Mapped[str | None] = mapped_column(Text)
+    last_sync_ms: Mapped[int | None] = mapped_column(BigInteger)

@@ -1,0 +1,199 @@
+"""Read-side queries. They return plain dataclasses, never ORM rows, so results can cross
+threads (a worker reads, the GUI shows) without lazy loads hitting the database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from app.core.cache.models import (
+    Organization,
+    Project,
+    RecordedSession,
+    RecordingChunk,
+    Visitor,
+)
+from app.core.recording.chunks import iter_chunk_events
+
+SortKey = Literal["start", "duration", "active", "pages", "events", "clicks", "errors",
+                  "project", "visitor", "landing", "device"]
+
+SORT_COLUMNS = {
+    "start": RecordedSession.start_ms,
+    "duration": RecordedSession.duration_ms,
+    "active": RecordedSession.active_ms,
+    "pages": RecordedSession.page_count,
+    "events": RecordedSession.event_count,
+    "clicks": RecordedSession.click_count,
+    "errors": RecordedSession.error_count,
+    "project": Project.name,
+    "visitor": Visitor.uid,
+    "landing": RecordedSession.landing_page,
+    "device": RecordedSession.device_type,
+}
+
+
+@dataclass(frozen=True)
+class ProjectInfo:
+    id: int
+    organization: str
+    name: str
+    kind: str
+    session_count: int
+
+
+@dataclass(frozen=True)
+class SessionQuery:
+    """What the session list shows: a project (or all), a free-text filter and an order."""
+
+    project_id: int | None = None
+    text: str = ""
+    sort: SortKey = "start"
+    descending: bool = True
+
+
+@dataclass
+class SessionInfo:
+    id: str
+    project: str
+    organization: str
+    start_ms: int
+    end_ms: int
+    duration_ms: int
+    active_ms: int
+    page_count: int
+    landing_page: str | None
+    exit_page: str | None
+    event_count: int
+    click_count: int
+    input_count: int
+    error_count: int
+    device_type: str | None
+    viewport_width: int | None
+    viewport_height: int | None
+    visitor: str | None
+    visitor_name: str | None
+    visitor_email: str | None
+    source: str
+    pages: list[str] = field(default_factory=list)
+    referrer: str | None = None
+    os: str | None = None
+    browser: str | None = None
+    country: str | None = None
+    window_count: int = 1
+    raw_size: int = 0
+    stored_size: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        from datetime import UTC, datetime
+
+        data = dict(self.__dict__)
+        data["start"] = datetime.fromtimestamp(self.start_ms / 1000, UTC).isoformat()
+        data["duration_s"] = round(self.duration_ms / 1000, 3)
+        return data
+
+
+_COLUMNS = (RecordedSession, Project.name, Organization.name, Visitor.uid, Visitor.name,
+            Visitor.email)
+
+
+def _base_select(query: SessionQuery) -> Select[Any]:
+    statement = (select(*_COLUMNS)
+                 .join(Project, RecordedSession.project_id == Project.id)
+                 .join(Organization, Project.organization_id == Organization.id)
+                 .outerjoin(Visitor, RecordedSession.visitor_id == Visitor.id))
+    return _filtered(statement, query)
+
+
+def _filtered(statement: Select[Any], query: SessionQuery) -> Select[Any]:
+    if query.project_id is not None:
+        statement = statement.where(RecordedSession.project_id == query.project_id)
+    text = query.text.strip()
+    if text:
+        pattern = f"%{_escape_like(text)}%"
+        statement = statement.where(or_(
+            RecordedSession.id.like(f"{_escape_like(text)}%", escape="\\"),
+            RecordedSession.landing_page.like(pattern, escape="\\"),
+            RecordedSession.exit_page.like(pattern, escape="\\"),
+            Visitor.uid.like(pattern, escape="\\"),
+            Visitor.name.like(pattern, escape="\\"),
+            Visitor.email.like(pattern, escape="\\"),
+            RecordedSession.source.like(pattern, escape="\\"),
+        ))
+    return statement
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def list_sessions(session: Session, query: SessionQuery = SessionQuery(), offset: int = 0,
+                  limit: int | None = None) -> list[SessionInfo]:
+    column = SORT_COLUMNS[query.sort]
+    order = column.desc() if query.descending else column.asc()
+    tie = RecordedSession.id.desc() if query.descending else RecordedSession.id.asc()
+    statement = _base_select(query).order_by(order, tie).offset(offset)
+    if limit is not None:
+        statement = statement.limit(limit)
+    return [_to_info(*row) for row in session.execute(statement)]
+
+
+def count_sessions(session: Session, query: SessionQuery = SessionQuery()) -> int:
+    statement = select(func.count(RecordedSession.id))
+    if query.text.strip():
+        statement = statement.outerjoin(Visitor, RecordedSession.visitor_id == Visitor.id)
+    return session.scalar(_filtered(statement, query)) or 0
+
+
+def find_session(session: Session, id_or_prefix: str) -> SessionInfo | None:
+    """Look a session up by id or by an unambiguous id prefix (as git does for commits)."""
+    statement = _base_select(SessionQuery()).where(
+        RecordedSession.id.like(f"{_escape_like(id_or_prefix)}%", escape="\\")).limit(2)
+    rows = session.execute(statement).all()
+    if len(rows) != 1:
+        exact = [row for row in rows if row[0].id == id_or_prefix]
+        rows = exact
+    return _to_info(*rows[0]) if len(rows) == 1 else None
+
+
+def list_projects(session: Session) -> list[ProjectInfo]:
+    counts = (select(RecordedSession.project_id, func.count().label("n"))
+              .group_by(RecordedSession.project_id).subquery())
+    statement = (select(Project.id, Organization.name, Project.name, Project.kind,
+                        func.coalesce(counts.c.n, 0))
+                 .join(Organization, Project.organization_id == Organization.id)
+                 .outerjoin(counts, counts.c.project_id == Project.id)
+                 .order_by(Organization.name, Project.name))
+    return [ProjectInfo(*row) for row in session.execute(statement)]
+
+
+def iter_session_events(session: Session, session_id: str) -> Iterator[tuple[dict[str, Any], int]]:
+    """Stream a session's events with their window index, one chunk in memory at a time."""
+    seqs = session.scalars(select(RecordingChunk.seq).where(
+        RecordingChunk.session_id == session_id).order_by(RecordingChunk.seq)).all()
+
+    def blobs() -> Iterator[bytes]:
+        for seq in seqs:
+            yield session.scalar(select(RecordingChunk.data).where(
+                RecordingChunk.session_id == session_id, RecordingChunk.seq == seq))  # type: ignore[misc]
+
+    return iter_chunk_events(blobs())
+
+
+def _to_info(row: RecordedSession, project: str, organization: str, visitor: str | None,
+             visitor_name: str | None, visitor_email: str | None) -> SessionInfo:
+    return SessionInfo(
+        id=row.id, project=project, organization=organization, start_ms=row.start_ms,
+        end_ms=row.end_ms, duration_ms=row.duration_ms, active_ms=row.active_ms,
+        page_count=row.page_count, landing_page=row.landing_page, exit_page=row.exit_page,
+        event_count=row.event_count, click_count=row.click_count, input_count=row.input_count,
+        error_count=row.error_count, device_type=row.device_type,
+        viewport_width=row.viewport_width, viewport_height=row.viewport_height,
+        visitor=visitor, visitor_name=visitor_name, visitor_email=visitor_email,
+        source=row.source, pages=list(row.pages or []), referrer=row.referrer, os=row.os,
+        browser=row.browser, country=row.country, window_count=max(1, len(row.window_ids or [])),
+        raw_size=row.raw_size, stored_size=row.stored_size)

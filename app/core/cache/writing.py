@@ -1,0 +1,112 @@
+"""Write a prepared recording into the cache."""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.core.analytics.extract import extract_events
+from app.core.cache.models import (
+    Event,
+    Organization,
+    Project,
+    RecordedSession,
+    RecordingChunk,
+    Visitor,
+)
+from app.core.recording.chunks import build_chunks
+from app.core.recording.normalize import Recording
+from app.core.recording.summary import SessionSummary
+
+PROJECT_KINDS = ("web", "mobile", "combined")
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def new_project_key() -> str:
+    return "tvk_" + secrets.token_urlsafe(24)
+
+
+def get_or_create_project(session: Session, organization_name: str, project_name: str,
+                          kind: str = "web") -> Project:
+    if kind not in PROJECT_KINDS:
+        raise ValueError(f"project kind must be one of {', '.join(PROJECT_KINDS)}, not {kind!r}")
+    organization = session.scalar(select(Organization).where(
+        Organization.name == organization_name))
+    if organization is None:
+        organization = Organization(name=organization_name, created_ms=now_ms())
+        session.add(organization)
+        session.flush()
+    project = session.scalar(select(Project).where(
+        Project.organization_id == organization.id, Project.name == project_name))
+    if project is None:
+        project = Project(organization_id=organization.id, name=project_name, kind=kind,
+                          key=new_project_key(), created_ms=now_ms())
+        session.add(project)
+        session.flush()
+    return project
+
+
+def get_or_create_visitor(session: Session, project_id: int, uid: str, name: str | None = None,
+                          email: str | None = None) -> Visitor:
+    visitor = session.scalar(select(Visitor).where(Visitor.project_id == project_id,
+                                                   Visitor.uid == uid))
+    if visitor is None:
+        visitor = Visitor(project_id=project_id, uid=uid, name=name, email=email, properties={})
+        session.add(visitor)
+        session.flush()
+    else:
+        visitor.name = name or visitor.name
+        visitor.email = email or visitor.email
+    return visitor
+
+
+def write_session(session: Session, project: Project, session_id: str, recording: Recording,
+                  summary: SessionSummary, visitor: Visitor | None, source: str,
+                  raw_size: int) -> RecordedSession:
+    """Add one session with its chunks and indexed events (the caller owns the transaction)."""
+    chunks = build_chunks(recording.events, recording.windows)
+    row = RecordedSession(
+        id=session_id,
+        project_id=project.id,
+        visitor_id=visitor.id if visitor else None,
+        start_ms=summary.start_ms,
+        end_ms=summary.end_ms,
+        duration_ms=summary.duration_ms,
+        active_ms=summary.active_ms,
+        pages=summary.pages,
+        page_count=len(summary.pages),
+        landing_page=summary.landing_page,
+        exit_page=summary.exit_page,
+        referrer=None,
+        device_type=summary.device_type,
+        os=None,
+        browser=None,
+        viewport_width=summary.viewport_width,
+        viewport_height=summary.viewport_height,
+        country=None,
+        event_count=summary.event_count,
+        click_count=summary.click_count,
+        input_count=summary.input_count,
+        error_count=summary.error_count,
+        source=source,
+        window_ids=[w or "" for w in recording.window_ids],
+        raw_size=raw_size,
+        stored_size=sum(len(c.data) for c in chunks),
+        added_ms=now_ms(),
+    )
+    session.add(row)
+    session.flush()
+    session.add_all(RecordingChunk(
+        session_id=session_id, seq=c.seq, start_ms=c.start_ms, end_ms=c.end_ms,
+        event_count=c.event_count, starts_with_full_snapshot=c.starts_with_full_snapshot,
+        raw_size=c.raw_size, data=c.data) for c in chunks)
+    session.add_all(Event(session_id=session_id, ts_ms=e.ts_ms, kind=e.kind, name=e.name,
+                          url=e.url, node_id=e.node_id, x=e.x, y=e.y, properties=e.properties)
+                    for e in extract_events(recording.events))
+    return row
