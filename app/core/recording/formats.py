@@ -176,7 +176,8 @@ def _from_object(obj: dict[str, Any], source: str, fallback_ts: int) -> RawRecor
         recording.notes.append("bare full-snapshot data: wrapped as one FullSnapshot event")
         return recording
     keys = ", ".join(sorted(obj)[:6]) or "none"
-    raise RecordingError(source, f"not a recording: a JSON object with no rrweb events (keys: {keys})")
+    raise RecordingError(source,
+                         f"not a recording: a JSON object with no rrweb events (keys: {keys})")
 
 
 def _is_window_item(item: Any) -> bool:

@@ -10,6 +10,7 @@ of the event recorded just before them.
 from __future__ import annotations
 
 import hashlib
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -120,7 +121,7 @@ def _clamp_outliers(tagged: list[tuple[int, int, Event]]) -> int:
         return 0
     by_time = sorted(tagged, key=lambda item: item[2]["timestamp"])
     clusters: list[list[tuple[int, int, Event]]] = [[by_time[0]]]
-    for previous, item in zip(by_time, by_time[1:], strict=False):
+    for previous, item in itertools.pairwise(by_time):
         if item[2]["timestamp"] - previous[2]["timestamp"] > OUTLIER_GAP_MS:
             clusters.append([])
         clusters[-1].append(item)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -126,7 +127,7 @@ def active_time(activity_ms: list[int]) -> int:
         return 0
     activity_ms.sort()
     total = 0
-    for previous, current in zip(activity_ms, activity_ms[1:], strict=False):
+    for previous, current in itertools.pairwise(activity_ms):
         gap = current - previous
         if gap <= ACTIVE_GAP_MS:
             total += gap
