@@ -20,7 +20,7 @@ from app.core.cache.models import RecordedSession
 from app.core.cache.writing import get_or_create_project, get_or_create_visitor, write_session
 from app.core.privacy import DEFAULT_POLICY, PrivacyPolicy, mask_recording_events
 from app.core.recording.errors import RecordingError
-from app.core.recording.formats import read_recording_file
+from app.core.recording.formats import RawRecording, read_recording_file
 from app.core.recording.normalize import Recording, normalize
 from app.core.recording.rrweb import EventType
 from app.core.recording.summary import summarize
@@ -50,30 +50,45 @@ def session_id_for(recording: Recording) -> str:
     return recording.content_hash()[:32]
 
 
-def prepare(path: Path, policy: PrivacyPolicy = DEFAULT_POLICY) -> tuple[Recording, int]:
-    """Read, normalise and mask one file; return the recording and the file's size."""
-    raw = read_recording_file(path)
+def prepare(raw: RawRecording, policy: PrivacyPolicy = DEFAULT_POLICY) -> Recording:
+    """Normalise and mask a parsed recording; refuse one with nothing to replay."""
     recording = normalize(raw)
     if not recording.events:
-        raise RecordingError(path.name, "not a recording: no event has a type and a timestamp")
+        raise RecordingError(raw.source, "not a recording: no event has a type and a timestamp")
     if not any(e["type"] in (EventType.FULL_SNAPSHOT, EventType.META,
                              EventType.INCREMENTAL_SNAPSHOT) for e in recording.events):
-        raise RecordingError(path.name, "not a recording: no snapshot or page events in it")
+        raise RecordingError(raw.source, "not a recording: no snapshot or page events in it")
     mask_recording_events(recording.events, recording.windows, policy)
-    return recording, path.stat().st_size
+    return recording
 
 
 def import_file(cache: Cache, path: Path, project_name: str = DEFAULT_PROJECT,
                 organization_name: str = DEFAULT_ORGANIZATION,
                 policy: PrivacyPolicy = DEFAULT_POLICY) -> ImportResult:
+    """Import one recording file."""
     try:
-        recording, raw_size = prepare(path, policy)
+        raw = read_recording_file(path)
+        raw_size = path.stat().st_size
     except RecordingError as exc:
         return ImportResult(path, "rejected", str(exc))
     except OSError as exc:
         return ImportResult(path, "rejected", f"{path.name}: cannot read file ({exc})")
+    return import_raw(cache, raw, raw_size, path, project_name, organization_name, policy)
+
+
+def import_raw(cache: Cache, raw: RawRecording, raw_size: int, path: Path | None = None,
+               project_name: str = DEFAULT_PROJECT,
+               organization_name: str = DEFAULT_ORGANIZATION,
+               policy: PrivacyPolicy = DEFAULT_POLICY) -> ImportResult:
+    """Import an already parsed recording (a file's, or one generated in memory)."""
+    path = path or Path(raw.source)
+    name = raw.source
+    try:
+        recording = prepare(raw, policy)
+    except RecordingError as exc:
+        return ImportResult(path, "rejected", str(exc))
     except RecursionError:
-        return ImportResult(path, "rejected", f"{path.name}: the recording nests too deeply")
+        return ImportResult(path, "rejected", f"{name}: the recording nests too deeply")
     session_id = session_id_for(recording)
     summary = summarize(recording)
     kind = "mobile" if _has_wireframes(recording) else "web"
@@ -83,19 +98,19 @@ def import_file(cache: Cache, path: Path, project_name: str = DEFAULT_PROJECT,
         with cache.session() as session:
             if session.scalar(select(RecordedSession.id).where(RecordedSession.id == session_id)):
                 result.status = "duplicate"
-                result.message = f"{path.name}: already in the cache as session {session_id}"
+                result.message = f"{name}: already in the cache as session {session_id}"
                 return result
             project = get_or_create_project(session, organization_name, project_name, kind)
-            visitor = get_or_create_visitor(session, project.id, _visitor_uid(recording,
-                                                                                session_id))
+            uid, visitor_name, email = _visitor_identity(recording, session_id)
+            visitor = get_or_create_visitor(session, project.id, uid, visitor_name, email)
             write_session(session, project, session_id, recording, summary, visitor,
-                          source=path.name, raw_size=raw_size)
+                          source=name, raw_size=raw_size)
     except SQLAlchemyError as exc:
         original = getattr(exc, "orig", None) or exc
         return ImportResult(path, "rejected",
-                            f"{path.name}: could not write to the cache ({original}); "
-                            "nothing from this file was kept")
-    result.message = (f"{path.name}: imported session {session_id} "
+                            f"{name}: could not write to the cache ({original}); "
+                            "nothing from this recording was kept")
+    result.message = (f"{name}: imported session {session_id} "
                       f"({summary.event_count} events, {summary.duration_ms / 1000:.1f} s)")
     return result
 
@@ -116,16 +131,23 @@ def import_files(cache: Cache, paths: Sequence[Path], project_name: str = DEFAUL
     return results
 
 
-def _visitor_uid(recording: Recording, session_id: str) -> str:
-    """The identified user if the recording says who it is, else an anonymous id."""
+def _visitor_identity(recording: Recording,
+                      session_id: str) -> tuple[str, str | None, str | None]:
+    """(uid, name, e-mail) of the identified user, else an anonymous id for this session."""
     for event in recording.events:
         data = event.get("data")
         if event["type"] == EventType.CUSTOM and isinstance(data, dict) \
                 and data.get("tag") == "identify" and isinstance(data.get("payload"), dict):
-            uid = data["payload"].get("uid") or data["payload"].get("id")
+            payload = data["payload"]
+            uid = payload.get("uid") or payload.get("id")
             if uid:
-                return str(uid)
-    return "anon-" + hashlib.sha256(session_id.encode()).hexdigest()[:16]
+                return str(uid), _str_or_none(payload.get("name")), \
+                    _str_or_none(payload.get("email"))
+    return "anon-" + hashlib.sha256(session_id.encode()).hexdigest()[:16], None, None
+
+
+def _str_or_none(value: object) -> str | None:
+    return str(value) if isinstance(value, str | int) and value != "" else None
 
 
 def _has_wireframes(recording: Recording) -> bool:

@@ -79,6 +79,10 @@ class Masker:
         elif kind == EventType.META:
             if isinstance(data.get("href"), str):
                 data["href"] = self._mask_emails(data["href"])
+        elif kind == EventType.CUSTOM and data.get("tag") == "identify":
+            # identify(uid, {name, email}) is identity the site chose to share, kept so a
+            # support agent can find a customer's sessions; it is not page content.
+            return
         elif kind in (EventType.CUSTOM, EventType.PLUGIN):
             event["data"] = self._mask_free_text(data)
 

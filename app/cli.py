@@ -1,0 +1,190 @@
+"""The `tapeview` command: the GUI when run bare, shell sub-commands otherwise."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+import orjson
+
+from app import __version__
+
+DESCRIPTION = """\
+Tapeview replays recorded user sessions (rrweb recordings) offline, from a local cache.
+
+Run without a command to open the main window. The cache is a SQLite file in your user data
+directory unless --cache or $TAPEVIEW_CACHE names another file or a SQLAlchemy URL."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tapeview", description=DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"tapeview {__version__}")
+    parser.add_argument("--cache", metavar="PATH_OR_URL",
+                        help="cache file or SQLAlchemy URL (default: $TAPEVIEW_CACHE, else the "
+                             "per-user data directory)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    gui = commands.add_parser("gui", help="open the main window (the default)")
+    gui.add_argument("files", nargs="*", type=Path, help="recordings to import on start")
+
+    importer = commands.add_parser(
+        "import", help="import rrweb recordings into the cache",
+        description="Import rrweb recordings: JSON arrays, JSONL, PostHog and Highlight "
+                    "payloads, gzip-compressed or not. Each file is one transaction: a file "
+                    "that is not a recording is refused and changes nothing.")
+    importer.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    importer.add_argument("--project", default=None, help="project to import into "
+                          "(default: 'Imported'; created if missing)")
+    importer.add_argument("--organization", default=None, help="organization of that project "
+                          "(default: 'Local')")
+    importer.add_argument("--json", action="store_true", help="print results as JSON")
+
+    exporter = commands.add_parser(
+        "export", help="write a session as a plain rrweb event array",
+        description="Write a cached session as a plain rrweb event array that rrweb-player "
+                    "and PostHog can load (gzip-compressed if FILE ends in .gz).")
+    exporter.add_argument("session", metavar="SESSION_ID", help="session id or unique prefix")
+    exporter.add_argument("--out", required=True, type=Path, metavar="FILE")
+
+    sessions = commands.add_parser("sessions", help="list cached sessions")
+    sessions.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    sessions.add_argument("--project", default=None, help="only this project (name or id)")
+    sessions.add_argument("--search", default="", help="text to find in id, pages or visitor")
+
+    info = commands.add_parser("info", help="show one session")
+    info.add_argument("session", metavar="SESSION_ID", help="session id or unique prefix")
+    info.add_argument("--json", action="store_true", help="print JSON")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command in (None, "gui"):
+        from app.ui.application import run_gui
+
+        return run_gui(args.cache, getattr(args, "files", []))
+    from app.core.cache.database import Cache, CacheError
+
+    try:
+        cache = Cache(args.cache)
+    except CacheError as exc:
+        print(f"tapeview: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return COMMANDS[args.command](cache, args)
+    finally:
+        cache.close()
+
+
+def _import(cache, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    from app.core.importing import DEFAULT_ORGANIZATION, DEFAULT_PROJECT, import_files
+
+    results = import_files(cache, args.files, args.project or DEFAULT_PROJECT,
+                           args.organization or DEFAULT_ORGANIZATION)
+    if args.json:
+        _print_json([{"file": str(r.path), "status": r.status, "message": r.message,
+                      "session_id": r.session_id, "events": r.event_count,
+                      "duration_ms": r.duration_ms, "notes": r.notes} for r in results])
+    else:
+        for result in results:
+            stream = sys.stdout if result.ok else sys.stderr
+            print(("" if result.ok else "error: ") + result.message, file=stream)
+            for note in result.notes:
+                print(f"  note: {note}", file=stream)
+    return 0 if all(r.ok for r in results) else 1
+
+
+def _export(cache, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    from app.core.exporting import ExportError, export_session
+
+    try:
+        count = export_session(cache, args.session, args.out)
+    except ExportError as exc:
+        print(f"tapeview: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"tapeview: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {count} events to {args.out}")
+    return 0
+
+
+def _sessions(cache, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    from app.core.cache.queries import SessionQuery, list_projects, list_sessions
+
+    with cache.read_session() as session:
+        project_id = None
+        if args.project is not None:
+            matches = [p for p in list_projects(session)
+                       if args.project in (p.name, str(p.id))]
+            if not matches:
+                print(f"tapeview: no project {args.project!r}", file=sys.stderr)
+                return 1
+            project_id = matches[0].id
+        rows = list_sessions(session, SessionQuery(project_id=project_id, text=args.search))
+    if args.json:
+        _print_json([row.to_json() for row in rows])
+        return 0
+    print(f"{'ID':12}  {'PROJECT':14}  {'START':19}  {'DURATION':>8}  {'PAGES':>5}  "
+          f"{'EVENTS':>6}  VISITOR")
+    for row in rows:
+        print(f"{row.id[:12]:12}  {row.project[:14]:14}  {_local_time(row.start_ms)}  "
+              f"{format_duration(row.duration_ms):>8}  {row.page_count:>5}  "
+              f"{row.event_count:>6}  {row.visitor_name or row.visitor or ''}")
+    print(f"{len(rows)} session(s)")
+    return 0
+
+
+def _info(cache, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    from app.core.cache.queries import find_session
+
+    with cache.read_session() as session:
+        info = find_session(session, args.session)
+    if info is None:
+        print(f"tapeview: no session with id {args.session!r} (or the prefix is ambiguous)",
+              file=sys.stderr)
+        return 1
+    if args.json:
+        _print_json(info.to_json())
+        return 0
+    viewport = f"{info.viewport_width} x {info.viewport_height}" if info.viewport_width else "—"
+    fields = [
+        ("Session", info.id), ("Project", f"{info.organization} / {info.project}"),
+        ("Start", _local_time(info.start_ms)),
+        ("Duration", f"{format_duration(info.duration_ms)} "
+                     f"(active {format_duration(info.active_ms)})"),
+        ("Visitor", info.visitor_name or info.visitor or "—"),
+        ("Device", f"{info.device_type or 'unknown'}, viewport {viewport}"),
+        ("Events", f"{info.event_count} ({info.click_count} clicks, {info.input_count} inputs, "
+                   f"{info.error_count} errors)"),
+        ("Landing page", info.landing_page or "—"), ("Exit page", info.exit_page or "—"),
+        ("Source", info.source),
+        ("Stored", f"{info.stored_size:,} bytes (from {info.raw_size:,})"),
+    ]
+    for label, value in fields:
+        print(f"{label + ':':14}{value}")
+    for number, page in enumerate(info.pages, 1):
+        print(f"{'Pages:' if number == 1 else '':14}{number}. {page}")
+    return 0
+
+
+def format_duration(ms: int) -> str:
+    seconds = round(ms / 1000)
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}:{minutes:02}:{seconds:02}" if hours else f"{minutes}:{seconds:02}"
+
+
+def _local_time(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _print_json(value: object) -> None:
+    sys.stdout.write(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+COMMANDS = {"import": _import, "export": _export, "sessions": _sessions, "info": _info}
