@@ -38,3 +38,37 @@ def cache(cache_path: Path) -> Iterator[object]:
     opened = Cache(cache_path)
     yield opened
     opened.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """URL of a real PostgreSQL server: $TAPEVIEW_TEST_PG_URL, else a private one we start."""
+    if url := os.environ.get("TAPEVIEW_TEST_PG_URL"):
+        yield url
+        return
+    from tests.support.postgres import find_bindir, temporary_server
+
+    bindir = find_bindir()
+    if bindir is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL server binaries are missing on CI (.ci/run installs them)")
+        pytest.skip("no PostgreSQL server installed (Debian package 'postgresql')")
+    with temporary_server(bindir) as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A fresh, empty database on the test server, dropped afterwards."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    name = f"tapeview_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield postgres_server.rsplit("/", 1)[0] + "/" + name
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()

@@ -1,0 +1,87 @@
+"""Opening caches: new, old (upgraded), newer (refused untouched), not a cache (refused)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, text
+
+from app.core.cache.database import Cache, CacheError, _alembic_config, head_revision, \
+    resolve_cache_url
+from app.core.cache.models import Base
+
+
+def test_new_cache_is_sqlite_in_wal_mode_at_head(cache_path: Path) -> None:
+    cache = Cache(cache_path)
+    try:
+        assert cache.schema_revision() == head_revision()
+        with cache.engine.connect() as connection:
+            assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+    finally:
+        cache.close()
+
+
+def test_migrations_build_exactly_the_models(cache: Cache) -> None:
+    with cache.engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+
+
+def test_old_cache_is_upgraded_and_keeps_its_data(cache_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{cache_path}")
+    config = _alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+        connection.execute(text("INSERT INTO organization (name, created_ms) VALUES ('Old', 1)"))
+    engine.dispose()
+
+    cache = Cache(cache_path)
+    try:
+        assert cache.schema_revision() == head_revision()
+        with cache.engine.connect() as connection:
+            assert connection.execute(text("SELECT name FROM organization")).scalar() == "Old"
+            assert connection.execute(text("SELECT count(*) FROM event")).scalar() == 0
+    finally:
+        cache.close()
+
+
+def test_cache_from_a_newer_version_is_refused_untouched(cache_path: Path) -> None:
+    Cache(cache_path).close()
+    with sqlite3.connect(cache_path) as connection:
+        connection.execute("UPDATE alembic_version SET version_num = '9999_from_the_future'")
+    connection.close()
+    before = cache_path.read_bytes()
+    with pytest.raises(CacheError, match="written by a newer Tapeview.*9999_from_the_future"):
+        Cache(cache_path)
+    assert cache_path.read_bytes() == before
+
+
+def test_a_file_that_is_not_a_database_is_refused_untouched(cache_path: Path) -> None:
+    cache_path.write_bytes(b"this is my shopping list, not a database" * 100)
+    before = cache_path.read_bytes()
+    with pytest.raises(CacheError, match="not a usable Tapeview cache"):
+        Cache(cache_path)
+    assert cache_path.read_bytes() == before
+
+
+def test_another_programs_database_is_refused(cache_path: Path) -> None:
+    with sqlite3.connect(cache_path) as connection:
+        connection.execute("CREATE TABLE contacts (name TEXT)")
+    connection.close()
+    with pytest.raises(CacheError, match="holds other data .*contacts"):
+        Cache(cache_path)
+
+
+def test_location_comes_from_argument_then_environment(monkeypatch: pytest.MonkeyPatch,
+                                                        tmp_path: Path) -> None:
+    monkeypatch.setenv("TAPEVIEW_CACHE", str(tmp_path / "env.sqlite3"))
+    assert resolve_cache_url() == f"sqlite:///{tmp_path / 'env.sqlite3'}"
+    assert resolve_cache_url(tmp_path / "arg.sqlite3") == f"sqlite:///{tmp_path / 'arg.sqlite3'}"
+    assert resolve_cache_url("postgresql+psycopg://u@h/db") == "postgresql+psycopg://u@h/db"
+    monkeypatch.delenv("TAPEVIEW_CACHE")
+    assert resolve_cache_url().endswith("cache.sqlite3")
