@@ -11,8 +11,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, text
 
-from app.core.cache.database import Cache, CacheError, _alembic_config, head_revision, \
-    resolve_cache_url
+from app.core.cache.database import (
+    Cache,
+    CacheError,
+    _alembic_config,
+    head_revision,
+    resolve_cache_url,
+)
 from app.core.cache.models import Base
 
 
@@ -56,7 +61,7 @@ def test_cache_from_a_newer_version_is_refused_untouched(cache_path: Path) -> No
         connection.execute("UPDATE alembic_version SET version_num = '9999_from_the_future'")
     connection.close()
     before = cache_path.read_bytes()
-    with pytest.raises(CacheError, match="written by a newer Tapeview.*9999_from_the_future"):
+    with pytest.raises(CacheError, match=r"written by a newer Tapeview.*9999_from_the_future"):
         Cache(cache_path)
     assert cache_path.read_bytes() == before
 
@@ -73,7 +78,7 @@ def test_another_programs_database_is_refused(cache_path: Path) -> None:
     with sqlite3.connect(cache_path) as connection:
         connection.execute("CREATE TABLE contacts (name TEXT)")
     connection.close()
-    with pytest.raises(CacheError, match="holds other data .*contacts"):
+    with pytest.raises(CacheError, match=r"holds other data .*contacts"):
         Cache(cache_path)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from app.core.privacy import Masker, PrivacyPolicy, stars
+from app.core.privacy import DEFAULT_POLICY, Masker, PrivacyPolicy, stars
 
 
 def element(node_id: int, tag: str, children: list | None = None, **attributes: Any) -> dict:
@@ -27,7 +27,7 @@ def incremental(**data: Any) -> dict:
     return {"type": 3, "data": data, "timestamp": 2}
 
 
-def masked(events: list[dict], policy: PrivacyPolicy = PrivacyPolicy()) -> list[dict]:
+def masked(events: list[dict], policy: PrivacyPolicy = DEFAULT_POLICY) -> list[dict]:
     events = copy.deepcopy(events)
     masker = Masker(policy)
     for event in events:

@@ -1,0 +1,40 @@
+"""`tapeview` without a command: the Qt application around the main window."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from app import __version__
+from app.ui.main_window import TITLE, MainWindow
+
+EXIT_CACHE_ERROR = 2  # the same code the sub-commands use when the cache cannot be opened
+
+
+def run_gui(cache_location: str | None, files: list[Path]) -> int:
+    """Show the main window on the cache, import `files` into it, and run until it closes."""
+    app = QApplication.instance() or QApplication(sys.argv)
+    assert isinstance(app, QApplication)
+    app.setApplicationName(TITLE)
+    app.setOrganizationName(TITLE)
+    app.setApplicationVersion(__version__)
+
+    window = MainWindow(cache_location)
+    failures: list[str] = []
+
+    def cache_failed(message: str) -> None:
+        failures.append(message)
+        box = QMessageBox(QMessageBox.Icon.Critical, TITLE, "Tapeview cannot open the cache.",
+                          QMessageBox.StandardButton.Ok, window)
+        box.setInformativeText(message)
+        box.finished.connect(lambda _result: app.exit(EXIT_CACHE_ERROR))
+        box.open()
+
+    window.cacheFailed.connect(cache_failed)
+    window.show()
+    window.start(files)
+    code = app.exec()
+    window.close()  # joins the cache worker even when the loop was left by app.exit()
+    return EXIT_CACHE_ERROR if failures else code

@@ -1,0 +1,52 @@
+"""What a new user sees first: an empty cache, and the two ways to fill it."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont, QPalette
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+TITLE = "No sessions yet"
+EXPLANATION = ("Import rrweb recordings to browse and replay them: JSON event arrays, JSONL, "
+               "PostHog or Highlight exports, gzip-compressed or not.")
+DROP_HINT = "You can also drop recording files or folders onto this window."
+COLUMN_WIDTH = 560
+
+
+class EmptyState(QWidget):
+    importRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        title = QLabel(TITLE)
+        font = QFont(title.font())
+        font.setPointSizeF(font.pointSizeF() * 1.8)
+        font.setBold(True)
+        title.setFont(font)
+        explanation = QLabel(EXPLANATION)
+        hint = QLabel(DROP_HINT)
+        hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.import_button = QPushButton("Import recordings…")
+        self.import_button.setDefault(True)
+        self.import_button.clicked.connect(self.importRequested)
+
+        for label in (title, explanation, hint):
+            label.setWordWrap(True)
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        column = QWidget()
+        column.setMaximumWidth(COLUMN_WIDTH)
+        column_layout = QVBoxLayout(column)
+        column_layout.setSpacing(12)
+        column_layout.addWidget(title)
+        column_layout.addWidget(explanation)
+        column_layout.addWidget(self.import_button, alignment=Qt.AlignmentFlag.AlignHCenter)
+        column_layout.addWidget(hint)
+        # Centre the column; it takes up to COLUMN_WIDTH, the margins get the rest.
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(column, stretch=10)
+        row.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addStretch(2)
+        layout.addLayout(row)
+        layout.addStretch(3)

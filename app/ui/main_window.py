@@ -1,0 +1,346 @@
+"""The main window: project picker, filter, session list and details over the local cache.
+
+The window only ever asks the cache worker for things and shows the answers; opening the
+cache, counting, paging and importing all happen on the worker (see `app.ui.tasks`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from PySide6 import __version__ as pyside_version
+from PySide6.QtCore import QModelIndex, Qt, Signal, qVersion
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QKeySequence,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QStackedWidget,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app import __version__
+from app.core.cache.database import Cache
+from app.core.cache.queries import ProjectInfo, list_projects
+from app.ui import formatting
+from app.ui.details_pane import DetailsPane
+from app.ui.empty_state import EmptyState
+from app.ui.import_controller import (
+    FILE_DIALOG_FILTERS,
+    ImportController,
+    ImportOutcome,
+    paths_from_mime,
+)
+from app.ui.import_widgets import ImportProgress, ImportSummaryDialog
+from app.ui.project_picker import ProjectPicker
+from app.ui.session_model import COLUMN_OF_SORT, COLUMNS, SessionTableModel
+from app.ui.tasks import TaskManager, describe_error
+
+TITLE = "Tapeview"
+FILTER_PLACEHOLDER = "Filter by session id, page URL, visitor or file name"
+STATUS_MESSAGE_MS = 15_000
+
+
+def load_projects(cache: Cache) -> list[ProjectInfo]:
+    """The projects with their session counts (runs on the worker)."""
+    with cache.read_session() as session:
+        return list_projects(session)
+
+
+class MainWindow(QMainWindow):
+    """Browse the cached sessions; import recordings by menu, button or drag and drop."""
+
+    cacheFailed = Signal(str)  # why the cache cannot be opened, for the user
+    refreshed = Signal(int)  # sessions in the cache, after the projects were (re)read
+
+    def __init__(self, cache_location: str | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(TITLE)
+        self.setAcceptDrops(True)
+        self.resize(1280, 800)
+        self._cache_location = cache_location
+        self._cache_description: str | None = None
+        self._files_on_open: list[Path] = []
+        self.import_summary: ImportSummaryDialog | None = None
+
+        self.tasks = TaskManager(self)
+        self.tasks.failed.connect(self._show_error)
+        self.sessions = SessionTableModel(self.tasks, self)
+        self.importer = ImportController(self.tasks, self)
+
+        self._pages = QStackedWidget()
+        self._opening = QLabel("Opening the cache…")
+        self._opening.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._opening.setWordWrap(True)
+        self.empty_state = EmptyState()
+        self._pages.addWidget(self._opening)
+        self._pages.addWidget(self.empty_state)
+        self._browser = self._build_browser()
+        self._pages.addWidget(self._browser)
+        self.setCentralWidget(self._pages)
+        self._build_menus()
+        self._build_status_bar()
+        self._connect()
+
+    # Starting -----------------------------------------------------------------------------
+
+    def start(self, files: Sequence[Path] = ()) -> None:
+        """Open the cache on the worker, then show it (and import `files` into it)."""
+        self._files_on_open = list(files)
+        self.tasks.open_cache(self._cache_location, self._cache_opened, self._cache_not_opened)
+
+    @property
+    def browsing(self) -> bool:
+        """Whether the session list (not the empty state or the opening page) is shown."""
+        return self._pages.currentWidget() is self._browser
+
+    @property
+    def showing_empty_state(self) -> bool:
+        return self._pages.currentWidget() is self.empty_state
+
+    def _cache_opened(self, description: str) -> None:
+        self._cache_description = description
+        self._update_cache_label(None)
+        self.refresh()
+        if self._files_on_open:
+            self.import_paths(self._files_on_open)
+            self._files_on_open = []
+
+    def _cache_not_opened(self, error: Exception) -> None:
+        message = describe_error(error)
+        self._opening.setText(f"The cache could not be opened.\n\n{message}")
+        self.cacheFailed.emit(message)
+
+    def refresh(self) -> None:
+        """Re-read projects and the session list, after the cache changed."""
+        self.tasks.run("Read the projects", lambda context: load_projects(context.cache),
+                       self._projects_loaded)
+        self.sessions.refresh()
+
+    def _projects_loaded(self, projects: list[ProjectInfo]) -> None:
+        self.project_picker.set_projects(projects)
+        total = sum(project.session_count for project in projects)
+        self._update_cache_label(total)
+        self._pages.setCurrentWidget(self._browser if total else self.empty_state)
+        self.refreshed.emit(total)
+
+    # Importing ----------------------------------------------------------------------------
+
+    def open_import_dialog(self) -> QFileDialog:
+        """Ask for recordings without blocking: the import starts when files are chosen."""
+        dialog = QFileDialog(self, "Import recordings")
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
+        dialog.setNameFilters(list(FILE_DIALOG_FILTERS))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.filesSelected.connect(lambda files: self.import_paths([Path(f) for f in files]))
+        dialog.open()
+        return dialog
+
+    def import_paths(self, paths: Sequence[Path]) -> bool:
+        """Import files and folders; what menus, drops and the command line all call."""
+        if not paths:
+            return False
+        if self._cache_description is None:
+            self.statusBar().showMessage("The cache is not open; nothing was imported.",
+                                         STATUS_MESSAGE_MS)
+            return False
+        if not self.importer.start(paths):
+            self.statusBar().showMessage("An import is already running: drop the files again "
+                                         "when it has finished.", STATUS_MESSAGE_MS)
+            return False
+        return True
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if paths_from_mime(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if paths_from_mime(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        if self.import_paths(paths_from_mime(event.mimeData())):
+            event.acceptProposedAction()
+
+    def _import_finished(self, outcome: ImportOutcome) -> None:
+        self.statusBar().showMessage(outcome.summary(), STATUS_MESSAGE_MS)
+        if outcome.rejected:
+            self.import_summary = ImportSummaryDialog(outcome, self)
+            self.import_summary.show()
+
+    # Showing ------------------------------------------------------------------------------
+
+    def _show_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        self.details.show_session(
+            self.sessions.session_at(current.row()) if current.isValid() else None)
+
+    def _keep_selection(self) -> None:
+        """After the list was re-queried, select the session shown before if it is loaded."""
+        shown = self.details.session
+        row = self.sessions.row_of(shown.id) if shown is not None else None
+        if row is None:
+            self.details.show_session(None)
+        else:
+            self.view.selectRow(row)
+
+    def _update_count(self) -> None:
+        if self.sessions.loading:
+            self.count_label.setText("Loading…")
+        else:
+            self.count_label.setText(formatting.sessions_count(self.sessions.total))
+
+    def _update_cache_label(self, total: int | None) -> None:
+        description = formatting.cache_location(self._cache_description or "")
+        elided = self.cache_label.fontMetrics().elidedText(
+            description, Qt.TextElideMode.ElideMiddle, 420)
+        suffix = "" if total is None else f" · {formatting.sessions_count(total)}"
+        self.cache_label.setText(f"Cache: {elided}{suffix}")
+        self.cache_label.setToolTip(description)
+
+    def _show_error(self, title: str, message: str) -> None:
+        box = QMessageBox(QMessageBox.Icon.Warning, TITLE, f"{title} failed.",
+                          QMessageBox.StandardButton.Ok, self)
+        box.setInformativeText(message)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    def show_about(self) -> QMessageBox:
+        box = QMessageBox(QMessageBox.Icon.Information, f"About {TITLE}",
+                          f"<h3>{TITLE} {__version__}</h3>"
+                          "<p>Replays recorded user sessions (rrweb recordings) offline, "
+                          "from a local cache.</p>"
+                          f"<p>Qt {qVersion()}, PySide6 {pyside_version}</p>",
+                          QMessageBox.StandardButton.Ok, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        return box
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Stop the worker with the window: cancel work, close the cache, join the thread."""
+        for dialog in self.findChildren(QDialog):
+            dialog.close()
+        self.tasks.shutdown()
+        super().closeEvent(event)
+
+    # Building -----------------------------------------------------------------------------
+
+    def _build_browser(self) -> QWidget:
+        self.project_picker = ProjectPicker()
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setPlaceholderText(FILTER_PLACEHOLDER)
+        self.filter_edit.setClearButtonEnabled(True)
+        self.count_label = QLabel()
+        self.count_label.setMinimumWidth(self.count_label.fontMetrics().horizontalAdvance(
+            "000,000 sessions"))
+        self.count_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        bar = QHBoxLayout()
+        bar.addWidget(self.project_picker)
+        bar.addWidget(self.filter_edit, stretch=1)
+        bar.addWidget(self.count_label)
+
+        self.view = QTableView()
+        self.view.setModel(self.sessions)
+        self._configure_view()
+        self.details = DetailsPane()
+
+        sessions = QWidget()
+        layout = QVBoxLayout(sessions)
+        layout.setContentsMargins(6, 6, 0, 6)
+        layout.addLayout(bar)
+        layout.addWidget(self.view)
+        splitter = QSplitter()
+        splitter.addWidget(sessions)
+        splitter.addWidget(self.details)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([950, 330])
+        splitter.setChildrenCollapsible(False)
+        return splitter
+
+    def _configure_view(self) -> None:
+        view = self.view
+        view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        view.setAlternatingRowColors(True)
+        view.setWordWrap(False)
+        view.setShowGrid(False)
+        view.verticalHeader().hide()
+        # Fixed row heights: the view never measures rows, however many are loaded.
+        rows = view.verticalHeader()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setDefaultSectionSize(view.fontMetrics().height() + 8)
+        header = view.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setHighlightSections(False)
+        metrics = view.fontMetrics()
+        for number, column in enumerate(COLUMNS):
+            widest = max(metrics.horizontalAdvance(column.sample),
+                         metrics.horizontalAdvance(column.title))
+            header.resizeSection(number, widest + 22)  # room for padding and the sort arrow
+        # The landing page takes the width left over, so the list fits without scrolling.
+        header.setSectionResizeMode(COLUMN_OF_SORT["landing"], QHeaderView.ResizeMode.Stretch)
+        header.setSortIndicator(COLUMN_OF_SORT["start"], Qt.SortOrder.DescendingOrder)
+        view.setSortingEnabled(True)
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        import_action = QAction("&Import Recordings…", self)
+        import_action.setShortcut(QKeySequence.StandardKey.Open)
+        import_action.triggered.connect(self.open_import_dialog)
+        file_menu.addAction(import_action)
+        file_menu.addSeparator()
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+
+        find_action = QAction("Filter Sessions", self)
+        find_action.setShortcut(QKeySequence.StandardKey.Find)
+        find_action.triggered.connect(lambda: self.filter_edit.setFocus())
+        self.addAction(find_action)
+
+        help_menu = self.menuBar().addMenu("&Help")
+        about_action = QAction(f"&About {TITLE}", self)
+        about_action.setMenuRole(QAction.MenuRole.AboutRole)
+        about_action.triggered.connect(self.show_about)
+        help_menu.addAction(about_action)
+
+    def _build_status_bar(self) -> None:
+        self.import_progress = ImportProgress()
+        self.cache_label = QLabel()
+        self.statusBar().addPermanentWidget(self.import_progress)
+        self.statusBar().addPermanentWidget(self.cache_label)
+
+    def _connect(self) -> None:
+        self.project_picker.projectChanged.connect(self.sessions.set_project)
+        self.filter_edit.textChanged.connect(self.sessions.set_filter_text)
+        self.sessions.totalChanged.connect(self._update_count)
+        self.sessions.loadingChanged.connect(self._update_count)
+        self.sessions.modelReset.connect(self._keep_selection)
+        self.view.selectionModel().currentRowChanged.connect(self._show_current)
+        self.empty_state.importRequested.connect(self.open_import_dialog)
+        self.importer.started.connect(self.import_progress.start)
+        self.importer.progressed.connect(self.import_progress.update_progress)
+        self.importer.finished.connect(self._import_finished)
+        self.importer.stopped.connect(self.import_progress.hide)
+        self.importer.stopped.connect(self.refresh)
+        self.import_progress.cancelRequested.connect(self.importer.cancel)
