@@ -69,8 +69,9 @@ class DetailsPane(QStackedWidget):
             "Device": formatting.device(info),
             "Viewport": formatting.viewport(info),
             "Country": info.country or formatting.MISSING,
-            "Events": (f"{info.event_count:,} ({info.click_count:,} clicks, "
-                       f"{info.input_count:,} inputs, {info.error_count:,} errors)"),
+            "Events": formatting.count(info.event_count),
+            "Interactions": f"{info.click_count:,} clicks, {info.input_count:,} inputs",
+            "Errors": formatting.count(info.error_count),
             "Windows": formatting.count(info.window_count),
             "Referrer": info.referrer or formatting.MISSING,
             "Landing page": info.landing_page or formatting.MISSING,
@@ -118,8 +119,8 @@ class DetailsPane(QStackedWidget):
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         for label in ("Project", "Start", "Duration", "Active time", "Visitor", "Device",
-                      "Viewport", "Country", "Events", "Windows", "Referrer", "Landing page",
-                      "Exit page", "Source", "Size"):
+                      "Viewport", "Country", "Events", "Interactions", "Errors", "Windows",
+                      "Referrer", "Landing page", "Exit page", "Source", "Size"):
             self._fields[label] = _value_field()
             form.addRow(f"{label}:", self._fields[label])
         layout.addLayout(form)

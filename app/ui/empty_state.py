@@ -15,6 +15,7 @@ COLUMN_WIDTH = 560
 
 class EmptyState(QWidget):
     importRequested = Signal()
+    demoRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -29,6 +30,10 @@ class EmptyState(QWidget):
         self.import_button = QPushButton("Import recordings…")
         self.import_button.setDefault(True)
         self.import_button.clicked.connect(self.importRequested)
+        self.demo_button = QPushButton("Load demo sessions")
+        self.demo_button.setToolTip("A dozen generated visits to an example shop, to try "
+                                    "Tapeview without recordings of your own")
+        self.demo_button.clicked.connect(self.demoRequested)
 
         for label in (title, explanation, hint):
             label.setWordWrap(True)
@@ -39,7 +44,12 @@ class EmptyState(QWidget):
         column_layout.setSpacing(12)
         column_layout.addWidget(title)
         column_layout.addWidget(explanation)
-        column_layout.addWidget(self.import_button, alignment=Qt.AlignmentFlag.AlignHCenter)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.import_button)
+        buttons.addWidget(self.demo_button)
+        buttons.addStretch(1)
+        column_layout.addLayout(buttons)
         column_layout.addWidget(hint)
         # Centre the column; it takes up to COLUMN_WIDTH, the margins get the rest.
         row = QHBoxLayout()

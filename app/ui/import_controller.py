@@ -6,12 +6,13 @@ because that reads the disk too. One import runs at a time.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QObject, Signal
 
+from app.core.demo import DEFAULT_DEMO_COUNT, load_demo_sessions
 from app.core.importing import ImportResult, import_files
 from app.ui.tasks import Task, TaskContext, TaskManager
 
@@ -86,8 +87,6 @@ class ImportController(QObject):
 
     def start(self, paths: Sequence[Path]) -> bool:
         """Import files and folders; False (nothing started) while another import runs."""
-        if self._task is not None:
-            return False
         requested = list(paths)
 
         def work(context: TaskContext) -> ImportOutcome:
@@ -96,6 +95,20 @@ class ImportController(QObject):
                                    cancel=context.cancel)
             return ImportOutcome(results, len(files))
 
+        return self._start(work)
+
+    def start_demo(self, count: int = DEFAULT_DEMO_COUNT) -> bool:
+        """Generate and import the demo sessions, like an import of `count` files."""
+
+        def work(context: TaskContext) -> ImportOutcome:
+            results = load_demo_sessions(context.cache, count, context.progress, context.cancel)
+            return ImportOutcome(results, count)
+
+        return self._start(work)
+
+    def _start(self, work: Callable[[TaskContext], ImportOutcome]) -> bool:
+        if self._task is not None:
+            return False
         self._task = self._tasks.run("Import recordings", work, self._done, self._failed,
                                      self.progressed.emit)
         self.started.emit()

@@ -168,6 +168,14 @@ class MainWindow(QMainWindow):
             return False
         return True
 
+    def load_demo(self) -> bool:
+        """Fill the cache with the demo sessions (a first run with nothing to import)."""
+        if self._cache_description is None or not self.importer.start_demo():
+            self.statusBar().showMessage("Wait for the cache to open and any import to finish.",
+                                         STATUS_MESSAGE_MS)
+            return False
+        return True
+
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if paths_from_mime(event.mimeData()):
             event.acceptProposedAction()
@@ -271,7 +279,7 @@ class MainWindow(QMainWindow):
         splitter.addWidget(self.details)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([950, 330])
+        splitter.setSizes([900, 380])
         splitter.setChildrenCollapsible(False)
         return splitter
 
@@ -306,6 +314,9 @@ class MainWindow(QMainWindow):
         import_action.setShortcut(QKeySequence.StandardKey.Open)
         import_action.triggered.connect(self.open_import_dialog)
         file_menu.addAction(import_action)
+        demo_action = QAction("Load &Demo Sessions", self)
+        demo_action.triggered.connect(self.load_demo)
+        file_menu.addAction(demo_action)
         file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
@@ -338,6 +349,7 @@ class MainWindow(QMainWindow):
         self.sessions.modelReset.connect(self._keep_selection)
         self.view.selectionModel().currentRowChanged.connect(self._show_current)
         self.empty_state.importRequested.connect(self.open_import_dialog)
+        self.empty_state.demoRequested.connect(self.load_demo)
         self.importer.started.connect(self.import_progress.start)
         self.importer.progressed.connect(self.import_progress.update_progress)
         self.importer.finished.connect(self._import_finished)
