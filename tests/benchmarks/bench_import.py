@@ -35,7 +35,7 @@ if str(REPO) not in sys.path:  # runnable without installing the package
 
 from app.core.analytics.extract import extract_events  # noqa: E402
 from app.core.cache.database import Cache  # noqa: E402
-from app.core.importing import import_files, session_id_for  # noqa: E402
+from app.core.importing import import_files  # noqa: E402
 from app.core.privacy import mask_recording_events  # noqa: E402
 from app.core.recording.chunks import build_chunks  # noqa: E402
 from app.core.recording.formats import read_recording_file  # noqa: E402
@@ -90,8 +90,7 @@ def phases(path: Path) -> dict[str, float]:
     recording = step("normalize", normalize, raw)
     step("mask", mask_recording_events, recording.events, recording.windows)
     step("summarize", summarize, recording)
-    step("content_hash", session_id_for, recording)
-    step("build_chunks", build_chunks, recording.events, recording.windows)
+    step("build_chunks_and_digest", build_chunks, recording.events, recording.windows)
     step("extract_events", lambda events: list(extract_events(events)), recording.events)
     return timings
 

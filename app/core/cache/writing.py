@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import time
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from app.core.analytics.extract import extract_events
@@ -17,7 +17,7 @@ from app.core.cache.models import (
     RecordingChunk,
     Visitor,
 )
-from app.core.recording.chunks import build_chunks
+from app.core.recording.chunks import Chunk
 from app.core.recording.normalize import Recording
 from app.core.recording.summary import SessionSummary
 
@@ -67,10 +67,9 @@ def get_or_create_visitor(session: Session, project_id: int, uid: str, name: str
 
 
 def write_session(session: Session, project: Project, session_id: str, recording: Recording,
-                  summary: SessionSummary, visitor: Visitor | None, source: str,
-                  raw_size: int) -> RecordedSession:
+                  chunks: list[Chunk], summary: SessionSummary, visitor: Visitor | None,
+                  source: str, raw_size: int) -> RecordedSession:
     """Add one session with its chunks and indexed events (the caller owns the transaction)."""
-    chunks = build_chunks(recording.events, recording.windows)
     row = RecordedSession(
         id=session_id,
         project_id=project.id,
@@ -102,11 +101,14 @@ def write_session(session: Session, project: Project, session_id: str, recording
     )
     session.add(row)
     session.flush()
-    session.add_all(RecordingChunk(
-        session_id=session_id, seq=c.seq, start_ms=c.start_ms, end_ms=c.end_ms,
-        event_count=c.event_count, starts_with_full_snapshot=c.starts_with_full_snapshot,
-        raw_size=c.raw_size, data=c.data) for c in chunks)
-    session.add_all(Event(session_id=session_id, ts_ms=e.ts_ms, kind=e.kind, name=e.name,
-                          url=e.url, node_id=e.node_id, x=e.x, y=e.y, properties=e.properties)
-                    for e in extract_events(recording.events))
+    # Plain bulk inserts: ORM objects for thousands of rows cost more than the rows.
+    session.execute(insert(RecordingChunk), [
+        {"session_id": session_id, "seq": c.seq, "start_ms": c.start_ms, "end_ms": c.end_ms,
+         "event_count": c.event_count, "starts_with_full_snapshot": c.starts_with_full_snapshot,
+         "raw_size": c.raw_size, "data": c.data} for c in chunks])
+    events = [{"session_id": session_id, "ts_ms": e.ts_ms, "kind": e.kind, "name": e.name,
+               "url": e.url, "node_id": e.node_id, "x": e.x, "y": e.y,
+               "properties": e.properties} for e in extract_events(recording.events)]
+    if events:
+        session.execute(insert(Event), events)
     return row

@@ -7,6 +7,7 @@ natural point to start replaying from.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -32,9 +33,18 @@ class Chunk:
     data: bytes  # zstd-compressed JSON: {"e": [events], "w": [window index per event] | null}
 
 
-def build_chunks(events: list[dict[str, Any]], windows: list[int]) -> list[Chunk]:
+@dataclass
+class ChunkedRecording:
+    chunks: list[Chunk]
+    # SHA-256 of the uncompressed payloads: the same events give the same digest, whatever
+    # the compressor's version, so a recording imported twice is recognised.
+    digest: str
+
+
+def build_chunks(events: list[dict[str, Any]], windows: list[int]) -> ChunkedRecording:
     # Each event is serialised exactly once; chunk payloads are joined from those bytes.
     encoded = [orjson.dumps(event) for event in events]
+    digest = hashlib.sha256()
     multi_window = any(windows)
     compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL)
     chunks: list[Chunk] = []
@@ -50,6 +60,7 @@ def build_chunks(events: list[dict[str, Any]], windows: list[int]) -> list[Chunk
             end += 1
         window_part = orjson.dumps(windows[start:end]) if multi_window else b"null"
         payload = b'{"e":[' + b",".join(encoded[start:end]) + b'],"w":' + window_part + b"}"
+        digest.update(payload)
         chunks.append(Chunk(
             seq=len(chunks),
             start_ms=int(events[start]["timestamp"]),
@@ -60,7 +71,7 @@ def build_chunks(events: list[dict[str, Any]], windows: list[int]) -> list[Chunk
             data=compressor.compress(payload),
         ))
         start = end
-    return chunks
+    return ChunkedRecording(chunks, digest.hexdigest())
 
 
 def decode_chunk(data: bytes) -> tuple[list[dict[str, Any]], list[int] | None]:

@@ -47,14 +47,6 @@ class Recording:
     def end_ms(self) -> int:
         return int(self.events[-1]["timestamp"])
 
-    def content_hash(self) -> str:
-        """A stable digest of the events, used to recognise a recording imported before."""
-        digest = hashlib.sha256()
-        for window, event in zip(self.windows, self.events, strict=True):
-            digest.update(str(window).encode())
-            digest.update(canonical_bytes(event))
-        return digest.hexdigest()
-
 
 def canonical_bytes(event: Event) -> bytes:
     return orjson.dumps(event, option=orjson.OPT_SORT_KEYS)
@@ -78,16 +70,25 @@ def normalize(raw: RawRecording) -> Recording:
     clamped = _clamp_outliers(tagged)
 
     tagged.sort(key=lambda item: (item[2]["timestamp"], item[1]))
-    seen: set[bytes] = set()
     events: list[Event] = []
     windows: list[int] = []
     duplicates = 0
-    for window_index, _, event in tagged:
-        key = hashlib.blake2b(canonical_bytes(event), digest_size=16).digest()
-        if key in seen:
-            duplicates += 1
-            continue
-        seen.add(key)
+    # Exact duplicates share a timestamp, so only events whose timestamp repeats are compared.
+    seen: set[bytes] = set()
+    seen_at: int | None = None
+    for index, (window_index, _, event) in enumerate(tagged):
+        ts = event["timestamp"]
+        if ts != seen_at:
+            seen.clear()
+            seen_at = ts
+        shares_time = bool(seen) or (index + 1 < len(tagged)
+                                     and tagged[index + 1][2]["timestamp"] == ts)
+        if shares_time:
+            key = hashlib.blake2b(canonical_bytes(event), digest_size=16).digest()
+            if key in seen:
+                duplicates += 1
+                continue
+            seen.add(key)
         events.append(event)
         windows.append(window_index)
 

@@ -61,9 +61,3 @@ def test_windows_are_merged_in_time_with_their_tags() -> None:
     result = normalize(raw([event(1, n=1), event(3, n=3)], [event(2, n=2)]))
     assert [e["data"]["n"] for e in result.events] == [1, 2, 3]
     assert result.windows == [0, 1, 0] and result.window_ids == ["w0", "w1"]
-
-
-def test_content_hash_is_stable_and_content_sensitive() -> None:
-    one = normalize(raw([event(1, n=1)])).content_hash()
-    assert one == normalize(raw([event(1, n=1)])).content_hash()
-    assert one != normalize(raw([event(1, n=2)])).content_hash()
