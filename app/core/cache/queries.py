@@ -184,6 +184,19 @@ def iter_session_events(session: Session, session_id: str) -> Iterator[tuple[dic
     return iter_chunk_events(blobs())
 
 
+def load_replay_chunks(session: Session, session_id: str) -> tuple[list[Any], list[str]]:
+    """A session's compressed chunks (as `StoredChunk`) and its window ids, for replay."""
+    from app.core.replay.session import StoredChunk
+
+    rows = session.execute(select(RecordingChunk.start_ms, RecordingChunk.end_ms,
+                                  RecordingChunk.event_count, RecordingChunk.data)
+                           .where(RecordingChunk.session_id == session_id)
+                           .order_by(RecordingChunk.seq)).all()
+    windows = session.scalar(select(RecordedSession.window_ids).where(
+        RecordedSession.id == session_id)) or []
+    return [StoredChunk(*row) for row in rows], list(windows)
+
+
 def _to_info(row: RecordedSession, project: str, organization: str, visitor: str | None,
              visitor_name: str | None, visitor_email: str | None) -> SessionInfo:
     return SessionInfo(

@@ -1,0 +1,188 @@
+"""A session opened for replay: its events on demand, checkpoints, and seek plans.
+
+The recording stays in memory as its compressed chunks; only the few chunks around the
+playhead are decoded (a small LRU), so a 60-minute recording costs megabytes, not hundreds
+of them, and memory stays flat however often the user seeks. Checkpoints are built in the
+background by `build_checkpoints`; until then a seek simply starts from the newest checkpoint
+built so far, which is slower but exact.
+"""
+
+from __future__ import annotations
+
+import bisect
+import gc
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import zstandard
+
+from app.core.recording.chunks import decode_chunk
+from app.core.recording.rrweb import EventType
+from app.core.replay.state import ReplayState
+from app.core.replay.timeline import Timeline, build_timeline
+from app.core.tasks import CancelToken, ProgressCallback, no_progress
+
+Event = dict[str, Any]
+# A checkpoint every this many events of the window (or at each full snapshot) bounds the
+# work of any seek to rebuilding one snapshot plus at most this many events.
+CHECKPOINT_EVENTS = 800
+DECODED_CHUNKS = 6
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    start_ms: int
+    end_ms: int
+    event_count: int
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    index: int  # global index of the first event not contained in the checkpoint
+    ts: int
+    payload: bytes  # zstd-compressed JSON array of restore events
+
+    def events(self) -> list[Event]:
+        if not self.payload:
+            return []
+        return orjson.loads(zstandard.ZstdDecompressor().decompress(self.payload))
+
+
+@dataclass
+class SeekPlan:
+    """What the renderer does for a seek: rebuild from `restore`, then apply `forward`."""
+
+    restore: list[Event]
+    forward: list[Event]
+    next_index: int  # where playback continues
+
+
+class ReplaySession:
+    def __init__(self, session_id: str, chunks: list[StoredChunk], window_ids: list[str],
+                 window: int = 0) -> None:
+        if not chunks:
+            raise ValueError(f"session {session_id} has no recording")
+        self.session_id = session_id
+        self.chunks = chunks
+        self.window_ids = window_ids or [""]
+        self.window = window
+        self._firsts = [0]
+        for chunk in chunks:
+            self._firsts.append(self._firsts[-1] + chunk.event_count)
+        self._chunk_ends = [c.end_ms for c in chunks]
+        self._decoded: OrderedDict[int, tuple[list[Event], list[int] | None]] = OrderedDict()
+        self.checkpoints: list[Checkpoint] = [Checkpoint(0, chunks[0].start_ms, b"")]
+        self.checkpoints_done = False
+        self.start_ms = chunks[0].start_ms
+        self.end_ms = max(c.end_ms for c in chunks)
+
+    @property
+    def event_count(self) -> int:
+        return self._firsts[-1]
+
+    @property
+    def duration_ms(self) -> int:
+        return self.end_ms - self.start_ms
+
+    # -- reading events -----------------------------------------------------------------------
+
+    def _chunk(self, number: int) -> tuple[list[Event], list[int] | None]:
+        if number in self._decoded:
+            self._decoded.move_to_end(number)
+            return self._decoded[number]
+        decoded = decode_chunk(self.chunks[number].data)
+        self._decoded[number] = decoded
+        if len(self._decoded) > DECODED_CHUNKS:
+            self._decoded.popitem(last=False)
+        return decoded
+
+    def events(self, begin: int = 0, end: int | None = None) -> Iterator[tuple[int, Event]]:
+        """(global index, event) of this window's events in [begin, end)."""
+        end = self.event_count if end is None else min(end, self.event_count)
+        number = max(0, bisect.bisect_right(self._firsts, begin) - 1)
+        while number < len(self.chunks) and self._firsts[number] < end:
+            events, windows = self._chunk(number)
+            first = self._firsts[number]
+            for offset in range(max(0, begin - first), min(len(events), end - first)):
+                if windows is None or windows[offset] == self.window:
+                    yield first + offset, events[offset]
+            number += 1
+
+    def index_after(self, ts: int) -> int:
+        """Global index of the first event later than `ts`."""
+        number = bisect.bisect_right(self._chunk_ends, ts)
+        if number >= len(self.chunks):
+            return self.event_count
+        events, _ = self._chunk(number)
+        stamps = [int(e["timestamp"]) for e in events]
+        return self._firsts[number] + bisect.bisect_right(stamps, ts)
+
+    # -- planning -----------------------------------------------------------------------------
+
+    def first_frame(self) -> SeekPlan:
+        """Up to and including the first full snapshot: what the player shows on open."""
+        forward = []
+        next_index = 0
+        for index, event in self.events():
+            forward.append(event)
+            next_index = index + 1
+            if event.get("type") == EventType.FULL_SNAPSHOT:
+                break
+        return SeekPlan([], forward, next_index)
+
+    def plan_seek(self, ts: int) -> SeekPlan:
+        """Rebuild at the newest checkpoint not after `ts`, then play forward to `ts`."""
+        target = self.index_after(ts)
+        checkpoints = self.checkpoints  # the builder only ever appends
+        position = bisect.bisect_right([c.index for c in checkpoints], target) - 1
+        checkpoint = checkpoints[max(0, position)]
+        forward = [event for _, event in self.events(checkpoint.index, target)]
+        return SeekPlan(checkpoint.events(), forward, target)
+
+    def timeline(self) -> Timeline:
+        events = [event for _, event in self.events()]
+        return build_timeline(events, self.start_ms, self.end_ms)
+
+    # -- checkpoints ----------------------------------------------------------------------------
+
+    def build_checkpoints(self, progress: ProgressCallback = no_progress,
+                          cancel: CancelToken | None = None,
+                          every: int = CHECKPOINT_EVENTS) -> None:
+        """Walk the whole window once and leave a checkpoint every `every` events and before
+        every full snapshot. Safe to run on a worker thread while the GUI seeks."""
+        state = ReplayState()
+        compressor = zstandard.ZstdCompressor(level=3)
+        since = 0
+        enabled = gc.isenabled()
+        gc.disable()  # a tree of plain dicts: nothing for the cyclic collector to find
+        try:
+            for index, event in self._all_events():
+                if cancel is not None and cancel.cancelled:
+                    return
+                if since >= every or (event.get("type") == EventType.FULL_SNAPSHOT and since):
+                    restore = state.restore_events(int(event["timestamp"]))
+                    self.checkpoints.append(Checkpoint(index, int(event["timestamp"]),
+                                                       compressor.compress(orjson.dumps(restore))))
+                    since = 0
+                    progress(index, self.event_count, "Preparing fast seeking")
+                state.apply(event)
+                since += 1
+        finally:
+            if enabled:
+                gc.enable()
+        self.checkpoints_done = True
+        progress(self.event_count, self.event_count, "Ready")
+
+    def _all_events(self) -> Iterator[tuple[int, Event]]:
+        """Like `events()`, without the LRU: the builder streams each chunk exactly once."""
+        for number, chunk in enumerate(self.chunks):
+            events, windows = decode_chunk(chunk.data)
+            first = self._firsts[number]
+            for offset, event in enumerate(events):
+                if windows is None or windows[offset] == self.window:
+                    yield first + offset, event
+
