@@ -1,0 +1,1 @@
+"""The replay player: a sandboxed web view, its controls and its timeline."""

@@ -1,0 +1,170 @@
+"""The web engine set-up that keeps replayed pages harmless.
+
+Layers, each enough on its own for most attacks: the recorded page lives in an iframe
+sandboxed without scripts (player.html), under a Content-Security-Policy that allows no
+connections; the replay engine drops script, handlers and script URLs while rebuilding; and
+here, every request the engine makes is intercepted — only the player's own files and the
+local asset store are served, everything else is blocked before it leaves the process.
+Navigation away from the player page, new windows, dialogs and permissions are refused too.
+"""
+
+from __future__ import annotations
+
+import threading
+from importlib.resources import files
+
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QUrl
+from PySide6.QtWebEngineCore import (
+    QWebEnginePage,
+    QWebEngineProfile,
+    QWebEngineSettings,
+    QWebEngineUrlRequestInfo,
+    QWebEngineUrlRequestInterceptor,
+    QWebEngineUrlRequestJob,
+    QWebEngineUrlScheme,
+    QWebEngineUrlSchemeHandler,
+)
+
+PLAYER_SCHEME = b"tvplayer"
+ASSET_SCHEME = b"tvasset"
+PLAYER_URL = QUrl("tvplayer://player/player.html")
+ALLOWED_SCHEMES = frozenset({"tvplayer", "tvasset", "data", "blob", "about"})
+PLAYER_FILES = ("player.html", "player.css", "player.js", "replayer.js")
+MIME_TYPES = {"html": b"text/html", "css": b"text/css", "js": b"text/javascript"}
+# A neutral stand-in for an image the asset store does not have: never fetched live.
+PLACEHOLDER_SVG = (b"<svg xmlns='http://www.w3.org/2000/svg' width='64' height='48' "
+                   b"viewBox='0 0 64 48'><rect width='64' height='48' fill='#e4e6e9'/>"
+                   b"<path d='M14 36l12-14 9 10 6-6 9 10z' fill='#c3c7cd'/>"
+                   b"<circle cx='44' cy='16' r='5' fill='#c3c7cd'/></svg>")
+
+
+def register_schemes() -> None:
+    """Declare the player's URL schemes; Qt requires this before the application exists."""
+    for name in (PLAYER_SCHEME, ASSET_SCHEME):
+        if QWebEngineUrlScheme.schemeByName(QByteArray(name)).name():
+            continue
+        scheme = QWebEngineUrlScheme(name)
+        scheme.setSyntax(QWebEngineUrlScheme.Syntax.Host)
+        scheme.setFlags(QWebEngineUrlScheme.Flag.SecureScheme
+                        | QWebEngineUrlScheme.Flag.LocalAccessAllowed)
+        QWebEngineUrlScheme.registerScheme(scheme)
+
+
+class BlockingInterceptor(QWebEngineUrlRequestInterceptor):
+    """Blocks every request that is not for the player or the local asset store.
+
+    Called on the engine's IO thread, hence the lock around the record of what was blocked.
+    """
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._lock = threading.Lock()
+        self._blocked: list[str] = []
+
+    def interceptRequest(self, info: QWebEngineUrlRequestInfo) -> None:
+        url = info.requestUrl()
+        if url.scheme() not in ALLOWED_SCHEMES:
+            info.block(True)
+            with self._lock:
+                self._blocked.append(url.toString()[:300])
+
+    def blocked(self) -> list[str]:
+        with self._lock:
+            return list(self._blocked)
+
+
+class PlayerFilesHandler(QWebEngineUrlSchemeHandler):
+    """Serves the player page and scripts, read once at start-up (never from disk later)."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        folder = files("app.resources").joinpath("player")
+        self._files = {name: folder.joinpath(name).read_bytes() for name in PLAYER_FILES}
+
+    def requestStarted(self, job: QWebEngineUrlRequestJob) -> None:
+        name = job.requestUrl().path().lstrip("/")
+        body = self._files.get(name)
+        if body is None:
+            job.fail(QWebEngineUrlRequestJob.Error.UrlNotFound)
+            return
+        reply(job, MIME_TYPES[name.rsplit(".", 1)[-1]], body)
+
+
+class AssetHandler(QWebEngineUrlSchemeHandler):
+    """Answers asset requests with a neutral placeholder (the asset store fills in later)."""
+
+    def requestStarted(self, job: QWebEngineUrlRequestJob) -> None:
+        original = job.requestUrl().query(QUrl.ComponentFormattingOption.FullyDecoded)
+        path = original.split("?", 1)[0].lower()
+        if path.endswith((".css",)):
+            reply(job, b"text/css", b"")
+        elif path.endswith((".woff", ".woff2", ".ttf", ".otf", ".eot", ".js", ".mjs")):
+            job.fail(QWebEngineUrlRequestJob.Error.UrlNotFound)
+        else:
+            reply(job, b"image/svg+xml", PLACEHOLDER_SVG)
+
+
+def reply(job: QWebEngineUrlRequestJob, mime: bytes, body: bytes) -> None:
+    buffer = QBuffer(job)
+    buffer.setData(QByteArray(body))
+    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+    job.reply(QByteArray(mime), buffer)
+
+
+class PlayerProfile(QWebEngineProfile):
+    """An off-the-record profile: nothing from a replay is written to disk or shared."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)  # no storage name: off the record
+        self.interceptor = BlockingInterceptor(self)
+        self.setUrlRequestInterceptor(self.interceptor)
+        self.files_handler = PlayerFilesHandler(self)
+        self.asset_handler = AssetHandler(self)
+        self.installUrlSchemeHandler(PLAYER_SCHEME, self.files_handler)
+        self.installUrlSchemeHandler(ASSET_SCHEME, self.asset_handler)
+        self.setHttpCacheType(QWebEngineProfile.HttpCacheType.MemoryHttpCache)
+        self.setPersistentCookiesPolicy(
+            QWebEngineProfile.PersistentCookiesPolicy.NoPersistentCookies)
+        settings = self.settings()
+        for attribute, on in (
+            (QWebEngineSettings.WebAttribute.JavascriptCanOpenWindows, False),
+            (QWebEngineSettings.WebAttribute.JavascriptCanAccessClipboard, False),
+            (QWebEngineSettings.WebAttribute.JavascriptCanPaste, False),
+            (QWebEngineSettings.WebAttribute.LocalContentCanAccessRemoteUrls, False),
+            (QWebEngineSettings.WebAttribute.LocalContentCanAccessFileUrls, False),
+            (QWebEngineSettings.WebAttribute.PluginsEnabled, False),
+            (QWebEngineSettings.WebAttribute.PdfViewerEnabled, False),
+            (QWebEngineSettings.WebAttribute.AutoLoadIconsForPage, False),
+            (QWebEngineSettings.WebAttribute.DnsPrefetchEnabled, False),
+            (QWebEngineSettings.WebAttribute.NavigateOnDropEnabled, False),
+            (QWebEngineSettings.WebAttribute.WebRTCPublicInterfacesOnly, True),
+            (QWebEngineSettings.WebAttribute.FocusOnNavigationEnabled, False),
+            (QWebEngineSettings.WebAttribute.ShowScrollBars, False),
+        ):
+            settings.setAttribute(attribute, on)
+
+
+class PlayerPage(QWebEnginePage):
+    """Stays on the player page: no navigation, no windows, no dialogs, no permissions."""
+
+    def acceptNavigationRequest(self, url: QUrl | str,
+                                _navigation_type: QWebEnginePage.NavigationType,
+                                is_main_frame: bool) -> bool:
+        url = QUrl(url)
+        if is_main_frame:
+            return url == PLAYER_URL
+        # The sandboxed frames are only ever created empty (about:blank) by the replayer.
+        return url.scheme() == "about"
+
+    def createWindow(self, _type: QWebEnginePage.WebWindowType) -> QWebEnginePage | None:
+        return None
+
+    def javaScriptAlert(self, _origin: QUrl, _message: str) -> None:
+        return None
+
+    def javaScriptConfirm(self, _origin: QUrl, _message: str) -> bool:
+        return False
+
+    def javaScriptPrompt(self, _origin: QUrl, _message: str, _default: str,
+                         ) -> tuple[bool, str]:
+        return False, ""

@@ -1,0 +1,80 @@
+"""The web view the replay is drawn in, and the few calls the application makes into it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWebEngineWidgets import QWebEngineView
+from PySide6.QtWidgets import QWidget
+
+from app.ui.player.sandbox import PLAYER_URL, PlayerPage, PlayerProfile
+
+Event = dict[str, Any]
+
+
+class ReplayWebView(QWebEngineView):
+    """Hosts player.html; `reset`/`apply` hand events to its replay engine.
+
+    Calls made before the page has loaded are queued and run once it is ready, in order.
+    """
+
+    ready = Signal()
+    stateChanged = Signal(dict)  # {href, width, height, errors} after each call
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.profile = PlayerProfile(self)
+        self.setPage(PlayerPage(self.profile, self))
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
+        self.setAcceptDrops(False)
+        self.is_ready = False
+        self._queued: list[tuple[str, Callable[[Any], None] | None]] = []
+        self.loadFinished.connect(self._loaded)
+        self.load(PLAYER_URL)
+
+    def reset(self, events: list[Event], done: Callable[[Any], None] | None = None) -> None:
+        """Rebuild the page from these events (a checkpoint plus what follows), instantly."""
+        self._call("tapeview.reset(" + orjson.dumps(events).decode() + ")", done)
+
+    def apply(self, events: list[Event], done: Callable[[Any], None] | None = None) -> None:
+        """Play these events forward (pointer moves, ripples and all)."""
+        if events:
+            self._call("tapeview.apply(" + orjson.dumps(events).decode() + ")", done)
+
+    def when_settled(self, done: Callable[[bool], None]) -> None:
+        """Ask whether every image and font of the replayed page has loaded."""
+        self._call("tapeview.settled()", done)
+
+    def blocked_requests(self) -> list[str]:
+        return self.profile.interceptor.blocked()
+
+    def _call(self, script: str, done: Callable[[Any], None] | None) -> None:
+        if not self.is_ready:
+            self._queued.append((script, done))
+            return
+        self.page().runJavaScript(script, 0, lambda result: self._returned(result, done))
+
+    def _returned(self, result: Any, done: Callable[[Any], None] | None) -> None:
+        if isinstance(result, dict):
+            self.stateChanged.emit(result)
+        if done is not None:
+            done(result)
+
+    def _loaded(self, ok: bool) -> None:
+        if not ok or self.is_ready:
+            return
+        self.is_ready = True
+        queued, self._queued = self._queued, []
+        for script, done in queued:
+            self._call(script, done)
+        self.ready.emit()
+
+    def shutdown(self) -> None:
+        """Release the page before its profile (Qt warns, or crashes, the other way round)."""
+        self._queued.clear()
+        page = self.page()
+        self.setPage(None)  # type: ignore[arg-type]
+        page.deleteLater()
