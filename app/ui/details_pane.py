@@ -6,7 +6,7 @@ must stay selectable and copyable without widening the pane.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication, QPalette
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QPushButton,
     QScrollArea,
     QStackedWidget,
     QToolButton,
@@ -30,6 +31,8 @@ PLACEHOLDER = "Select a session to see its details."
 
 class DetailsPane(QStackedWidget):
     """Shows one `SessionInfo`, or a hint to select one."""
+
+    replayRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -106,7 +109,13 @@ class DetailsPane(QStackedWidget):
         font.setBold(True)
         font.setPointSizeF(font.pointSizeF() * 1.2)
         title.setFont(font)
-        layout.addWidget(title)
+        self.replay_button = QPushButton("Replay")
+        self.replay_button.setToolTip("Watch this session (or double-click it in the list)")
+        self.replay_button.clicked.connect(self.replayRequested)
+        heading = QHBoxLayout()
+        heading.addWidget(title, stretch=1)
+        heading.addWidget(self.replay_button)
+        layout.addLayout(heading)
 
         # The id gets a row of its own: it is long, and people copy it into tickets.
         self._fields: dict[str, QLineEdit] = {"Session": _value_field()}

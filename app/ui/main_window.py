@@ -31,14 +31,16 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QSplitter,
     QStackedWidget,
+    QTabBar,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from app import __version__
 from app.core.cache.database import Cache
-from app.core.cache.queries import ProjectInfo, list_projects
+from app.core.cache.queries import ProjectInfo, SessionInfo, list_projects
 from app.ui import formatting
 from app.ui.details_pane import DetailsPane
 from app.ui.empty_state import EmptyState
@@ -49,6 +51,7 @@ from app.ui.import_controller import (
     paths_from_mime,
 )
 from app.ui.import_widgets import ImportProgress, ImportSummaryDialog
+from app.ui.player.player_widget import PlayerWidget
 from app.ui.project_picker import ProjectPicker
 from app.ui.session_model import COLUMN_OF_SORT, COLUMNS, SessionTableModel
 from app.ui.tasks import TaskManager, describe_error
@@ -95,7 +98,13 @@ class MainWindow(QMainWindow):
         self._pages.addWidget(self.empty_state)
         self._browser = self._build_browser()
         self._pages.addWidget(self._browser)
-        self.setCentralWidget(self._pages)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.setTabsClosable(True)
+        self.tabs.addTab(self._pages, "Sessions")
+        self.tabs.tabBar().setTabButton(0, QTabBar.ButtonPosition.RightSide, None)
+        self.tabs.tabCloseRequested.connect(self.close_tab)
+        self.setCentralWidget(self.tabs)
         self._build_menus()
         self._build_status_bar()
         self._connect()
@@ -241,10 +250,42 @@ class MainWindow(QMainWindow):
         box.open()
         return box
 
+    # Replaying ---------------------------------------------------------------------------
+
+    def players(self) -> list[PlayerWidget]:
+        return [w for i in range(self.tabs.count())
+                if isinstance(w := self.tabs.widget(i), PlayerWidget)]
+
+    def open_replay(self, info: SessionInfo | None = None) -> PlayerWidget | None:
+        """Replay a session in a tab of its own (the selected one by default)."""
+        info = info or self.details.session
+        if info is None:
+            return None
+        for player in self.players():
+            if player.info.id == info.id:
+                self.tabs.setCurrentWidget(player)
+                return player
+        player = PlayerWidget(self.tasks, info)
+        index = self.tabs.addTab(player, f"Replay {info.id[:8]}")
+        self.tabs.setTabToolTip(index, f"{info.landing_page or info.id}\n"
+                                       f"{formatting.local_time(info.start_ms)}")
+        self.tabs.setCurrentIndex(index)
+        player.view.setFocus()
+        return player
+
+    def close_tab(self, index: int) -> None:
+        widget = self.tabs.widget(index)
+        if isinstance(widget, PlayerWidget):
+            self.tabs.removeTab(index)
+            widget.shutdown()
+            widget.deleteLater()
+
     def closeEvent(self, event: QCloseEvent) -> None:
         """Stop the worker with the window: cancel work, close the cache, join the thread."""
         for dialog in self.findChildren(QDialog):
             dialog.close()
+        for player in self.players():
+            player.shutdown()
         self.tasks.shutdown()
         super().closeEvent(event)
 
@@ -348,6 +389,9 @@ class MainWindow(QMainWindow):
         self.sessions.loadingChanged.connect(self._update_count)
         self.sessions.modelReset.connect(self._keep_selection)
         self.view.selectionModel().currentRowChanged.connect(self._show_current)
+        self.view.activated.connect(lambda index: self.open_replay(
+            self.sessions.session_at(index.row())))
+        self.details.replayRequested.connect(self.open_replay)
         self.empty_state.importRequested.connect(self.open_import_dialog)
         self.empty_state.demoRequested.connect(self.load_demo)
         self.importer.started.connect(self.import_progress.start)

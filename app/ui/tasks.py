@@ -25,6 +25,7 @@ ErrorHandler = Callable[[Exception], None]
 ProgressHandler = Callable[[int, int, str], None]
 
 WORKER_THREAD_PREFIX = "tapeview-cache"
+COMPUTE_THREAD_PREFIX = "tapeview-compute"
 log = logging.getLogger(__name__)
 
 
@@ -73,6 +74,9 @@ class TaskManager(QObject):
         super().__init__(parent)
         self._executor = ThreadPoolExecutor(max_workers=1,
                                             thread_name_prefix=WORKER_THREAD_PREFIX)
+        # CPU work that needs no cache (preparing a replay) must not hold up cache reads.
+        self._compute = ThreadPoolExecutor(max_workers=1,
+                                           thread_name_prefix=COMPUTE_THREAD_PREFIX)
         self._bridge = _Bridge(self)
         self._bridge.finished.connect(self._deliver_result)
         self._bridge.failed.connect(self._deliver_error)
@@ -116,6 +120,18 @@ class TaskManager(QObject):
 
         return self._submit(title, with_context, on_done, on_error, on_progress)
 
+    def compute(self, title: str, work: Callable[[CancelToken, ProgressCallback], T],
+                on_done: Callable[[T], None], on_error: ErrorHandler | None = None,
+                on_progress: ProgressHandler | None = None) -> Task:
+        """Run CPU work that needs no cache on the compute thread, reporting the same way."""
+
+        def with_progress(task: Task) -> T:
+            return work(task.cancel_token, lambda done, total, message:
+                        self._bridge.progressed.emit(task.id, done, total, message))
+
+        return self._submit(title, with_progress, on_done, on_error, on_progress,
+                            self._compute)
+
     def report_error(self, title: str, error: Exception) -> None:
         """Show a failure to the user (for handlers that clean up, then want it shown)."""
         if not isinstance(error, CacheError | OSError):
@@ -137,6 +153,7 @@ class TaskManager(QObject):
         self._tasks.clear()
         self._executor.submit(self._close_cache)
         self._executor.shutdown(wait=True)
+        self._compute.shutdown(wait=True)
 
     def _close_cache(self) -> None:
         if self._cache is not None:
@@ -144,13 +161,14 @@ class TaskManager(QObject):
             self._cache = None
 
     def _submit(self, title: str, work: Callable[[Task], Any], on_done: Callable[[Any], None],
-                on_error: ErrorHandler | None, on_progress: ProgressHandler | None) -> Task:
+                on_error: ErrorHandler | None, on_progress: ProgressHandler | None,
+                executor: ThreadPoolExecutor | None = None) -> Task:
         task = Task(self._next_id, title, on_done, on_error, on_progress)
         self._next_id += 1
         if self._closed:
             return task  # the window is closing (a timer fired late): nobody waits for it
         self._tasks[task.id] = task
-        task.future = self._executor.submit(self._work_on_worker, task, work)
+        task.future = (executor or self._executor).submit(self._work_on_worker, task, work)
         return task
 
     def _work_on_worker(self, task: Task, work: Callable[[Task], Any]) -> None:

@@ -59,7 +59,8 @@
   window.addEventListener('resize', fit);
 
   function state() {
-    return { href: replayer.href, width: replayer.width, height: replayer.height, errors: replayer.errors };
+    // As JSON text: the host gets exactly this, whatever the bridge does with objects.
+    return JSON.stringify({ href: replayer.href, width: replayer.width, height: replayer.height, errors: replayer.errors });
   }
 
   function settled() {

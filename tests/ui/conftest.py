@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app.ui.main_window import MainWindow
-from app.ui.tasks import WORKER_THREAD_PREFIX
+from app.ui.tasks import COMPUTE_THREAD_PREFIX, WORKER_THREAD_PREFIX
 
 WINDOW_READY_MS = 10_000
 
@@ -31,7 +31,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def worker_threads() -> list[threading.Thread]:
     return [thread for thread in threading.enumerate()
-            if thread.name.startswith(WORKER_THREAD_PREFIX) and thread.is_alive()]
+            if thread.name.startswith((WORKER_THREAD_PREFIX, COMPUTE_THREAD_PREFIX))
+            and thread.is_alive()]
 
 
 MainWindowFactory = Callable[..., MainWindow]

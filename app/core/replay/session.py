@@ -144,7 +144,8 @@ class ReplaySession:
         return SeekPlan(checkpoint.events(), forward, target)
 
     def timeline(self) -> Timeline:
-        events = [event for _, event in self.events()]
+        """Markers, idle stretches and activity (streams the chunks: safe on a worker)."""
+        events = [event for _, event in self._all_events()]
         return build_timeline(events, self.start_ms, self.end_ms)
 
     # -- checkpoints ----------------------------------------------------------------------------

@@ -58,7 +58,8 @@ class ReplayWebView(QWebEngineView):
         self.page().runJavaScript(script, 0, lambda result: self._returned(result, done))
 
     def _returned(self, result: Any, done: Callable[[Any], None] | None) -> None:
-        if isinstance(result, dict):
+        if isinstance(result, str) and result.startswith("{"):
+            result = orjson.loads(result)
             self.stateChanged.emit(result)
         if done is not None:
             done(result)
