@@ -55,6 +55,30 @@ def build_parser() -> argparse.ArgumentParser:
     sessions.add_argument("--project", default=None, help="only this project (name or id)")
     sessions.add_argument("--search", default="", help="text to find in id, pages or visitor")
 
+    render = commands.add_parser(
+        "render", help="draw the replay at one moment to a PNG, without a window",
+        description="Draw exactly the frame the player shows SECONDS after the session's "
+                    "first event. Without --width/--height the page is drawn at its recorded "
+                    "viewport size.")
+    render.add_argument("session", metavar="SESSION_ID", help="session id or unique prefix")
+    render.add_argument("--at", type=float, required=True, metavar="SECONDS")
+    render.add_argument("--out", type=Path, required=True, metavar="FRAME.png")
+    render.add_argument("--width", type=int, help="image width (the page is scaled to fit)")
+    render.add_argument("--height", type=int, help="image height")
+
+    clip = commands.add_parser(
+        "clip", help="export part of a replay as an MP4 or GIF clip",
+        description="Play a time range of the session and encode it as MP4 (H.264) or GIF, "
+                    "by the output file's suffix; handy to attach a reproduction to a ticket.")
+    clip.add_argument("session", metavar="SESSION_ID", help="session id or unique prefix")
+    clip.add_argument("--from", dest="start", type=float, default=0.0, metavar="SECONDS")
+    clip.add_argument("--to", dest="end", type=float, metavar="SECONDS",
+                      help="end of the clip (default: the end of the session)")
+    clip.add_argument("--fps", type=float, default=10.0, help="frames per second (default 10)")
+    clip.add_argument("--out", type=Path, required=True, metavar="CLIP.mp4|CLIP.gif")
+    clip.add_argument("--width", type=int, help="frame width (the page is scaled to fit)")
+    clip.add_argument("--height", type=int, help="frame height")
+
     info = commands.add_parser("info", help="show one session")
     info.add_argument("session", metavar="SESSION_ID", help="session id or unique prefix")
     info.add_argument("--json", action="store_true", help="print JSON")
@@ -172,6 +196,36 @@ def _info(cache, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-de
     return 0
 
 
+def _render(cache, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    from app.ui import render_commands
+
+    return _run_renderer(lambda: render_commands.render_frame(
+        cache, args.session, args.at, args.out, args.width, args.height))
+
+
+def _clip(cache, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    from app.ui import render_commands
+
+    return _run_renderer(lambda: render_commands.render_clip(
+        cache, args.session, args.start, args.end, args.out, args.fps, args.width,
+        args.height))
+
+
+def _run_renderer(work) -> int:  # type: ignore[no-untyped-def]
+    from app.ui.player.headless import RenderError
+    from app.ui.render_commands import CommandError
+
+    try:
+        print(work())
+    except (CommandError, RenderError) as exc:
+        print(f"tapeview: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"tapeview: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def format_duration(ms: int) -> str:
     seconds = round(ms / 1000)
     hours, rest = divmod(seconds, 3600)
@@ -187,4 +241,5 @@ def _print_json(value: object) -> None:
     sys.stdout.write(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode() + "\n")
 
 
-COMMANDS = {"import": _import, "export": _export, "sessions": _sessions, "info": _info}
+COMMANDS = {"import": _import, "export": _export, "sessions": _sessions, "info": _info,
+            "render": _render, "clip": _clip}

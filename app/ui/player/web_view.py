@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtWebEngineCore import QWebEnginePage
 from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import QWidget
 
@@ -26,8 +27,12 @@ class ReplayWebView(QWebEngineView):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.profile = PlayerProfile(self)
-        self.setPage(PlayerPage(self.profile, self))
+        self.profile = PlayerProfile()
+        page = PlayerPage(self.profile, self)
+        # The page must go before its profile: as the page's child, the profile is deleted
+        # right after the page's own destructor has run.
+        self.profile.setParent(page)
+        self.setPage(page)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
         self.setAcceptDrops(False)
         self.is_ready = False
@@ -74,8 +79,6 @@ class ReplayWebView(QWebEngineView):
         self.ready.emit()
 
     def shutdown(self) -> None:
-        """Release the page before its profile (Qt warns, or crashes, the other way round)."""
+        """Forget queued calls; the page (and then its profile) go with the view."""
         self._queued.clear()
-        page = self.page()
-        self.setPage(None)  # type: ignore[arg-type]
-        page.deleteLater()
+        self.page().triggerAction(QWebEnginePage.WebAction.Stop)

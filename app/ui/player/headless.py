@@ -1,0 +1,165 @@
+"""Frames and clips without a window: the player's own page and engine, drawn offscreen.
+
+`tapeview render` and `tapeview clip` use exactly the seek plans and replay engine the player
+uses, so a rendered frame is the frame the player shows at that moment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+import shiboken6
+from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtGui import QImage
+
+from app.core.replay.playback import PlaybackCursor
+from app.core.replay.session import ReplaySession
+from app.ui.player.web_view import ReplayWebView
+
+SETTLE_TIMEOUT_MS = 20_000
+FRAME_SETTLE_MS = 40  # time for the compositor to draw what a call changed
+
+
+class RenderError(RuntimeError):
+    pass
+
+
+class HeadlessReplay:
+    """Drives a `ReplayWebView` synchronously (a local event loop per step)."""
+
+    def __init__(self, replay: ReplaySession, width: int | None = None,
+                 height: int | None = None) -> None:
+        self.replay = replay
+        self.view = ReplayWebView()
+        self.state: dict[str, Any] = {}
+        self.view.stateChanged.connect(self.state.update)
+        self._size = (width, height)
+        self.view.resize(width or 1280, height or 800)
+        self.view.show()
+        self._wait(lambda done: self.view.ready.connect(done) if not self.view.is_ready
+                   else done(), "the player page did not load")
+
+    def close(self) -> None:
+        self.view.shutdown()
+        self.view.close()
+        # Now, not later: a command exits without another turn of the event loop, and the
+        # page must be gone before the engine shuts down.
+        shiboken6.delete(self.view)
+
+    def seek(self, offset_ms: int) -> PlaybackCursor:
+        """Rebuild the page at `offset_ms`; return a cursor to play on from there."""
+        target = self.replay.start_ms + offset_ms
+        plan = self.replay.plan_seek(target)
+        self._wait(lambda done: self.view.reset(plan.restore + plan.forward,
+                                                lambda _state: done()),
+                   "the replay engine did not answer")
+        self._fit_to_recorded_viewport()
+        return PlaybackCursor(self.replay, plan.next_index, target)
+
+    def apply(self, events: list[dict[str, Any]]) -> None:
+        if events:
+            self._wait(lambda done: self.view.apply(events, lambda _state: done()),
+                       "the replay engine did not answer")
+
+    def grab(self) -> QImage:
+        """The frame as drawn, once every image and font of the page has loaded."""
+        def poll(done: Callable[[], None]) -> None:
+            self.view.when_settled(lambda ok: done() if ok else QTimer.singleShot(
+                25, lambda: poll(done)))
+
+        self._wait(poll, "images or fonts of the page did not finish loading")
+        self._pause(FRAME_SETTLE_MS)
+        return self.view.grab().toImage()
+
+    def frames(self, start_ms: int, end_ms: int, fps: float) -> Iterator[QImage]:
+        """Frames from `start_ms` to `end_ms` (offsets), played forward as the player does."""
+        cursor = self.seek(start_ms)
+        step = 1000 / fps
+        moment = float(start_ms)
+        while moment <= end_ms:
+            self.apply(cursor.advance(self.replay.start_ms + int(moment)))
+            yield self.grab()
+            moment += step
+
+    def _fit_to_recorded_viewport(self) -> None:
+        """Without an asked-for size, draw the page at its recorded size, pixel for pixel."""
+        width, height = self._size
+        recorded_w, recorded_h = self.state.get("width"), self.state.get("height")
+        if width is None and height is None and recorded_w and recorded_h \
+                and (self.view.width(), self.view.height()) != (recorded_w, recorded_h):
+            self.view.resize(int(recorded_w), int(recorded_h))
+            self._pause(150)
+
+    def _wait(self, start: Callable[[Callable[[], None]], Any], problem: str) -> None:
+        loop = QEventLoop()
+        finished: list[bool] = []
+
+        def done() -> None:
+            finished.append(True)
+            loop.quit()
+
+        timer = QTimer()
+        timer.setSingleShot(True)
+        timer.timeout.connect(loop.quit)
+        timer.start(SETTLE_TIMEOUT_MS)
+        start(done)
+        if not finished:
+            loop.exec()
+        timer.stop()
+        if not finished:
+            raise RenderError(f"{problem} within {SETTLE_TIMEOUT_MS // 1000} s")
+
+    def _pause(self, ms: int) -> None:
+        loop = QEventLoop()
+        QTimer.singleShot(ms, loop.quit)
+        loop.exec()
+
+
+def image_to_rgb(image: QImage) -> np.ndarray:
+    image = image.convertToFormat(QImage.Format.Format_RGB888)
+    width, height, stride = image.width(), image.height(), image.bytesPerLine()
+    buffer = np.frombuffer(image.constBits(), dtype=np.uint8, count=stride * height)
+    return buffer.reshape(height, stride)[:, : width * 3].reshape(height, width, 3).copy()
+
+
+def write_clip(frames: Iterator[QImage], out: Path, fps: float,
+               progress: Callable[[int], None] | None = None) -> int:
+    """Encode frames as MP4 (H.264) or GIF, by the file's suffix; return the frame count."""
+    suffix = out.suffix.lower()
+    if suffix not in (".mp4", ".gif"):
+        raise RenderError(f"{out.name}: a clip is written as .mp4 or .gif")
+    count = 0
+    with av.open(str(out), mode="w") as container:
+        stream = None
+        for image in frames:
+            rgb = image_to_rgb(image)
+            if suffix == ".mp4":  # H.264 wants even dimensions
+                rgb = rgb[: rgb.shape[0] // 2 * 2, : rgb.shape[1] // 2 * 2]
+            if stream is None:
+                stream = _open_stream(container, suffix, rgb.shape[1], rgb.shape[0], fps)
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            container.mux(stream.encode(frame))
+            count += 1
+            if progress is not None:
+                progress(count)
+        if stream is not None:
+            container.mux(stream.encode(None))
+    return count
+
+
+def _open_stream(container: Any, suffix: str, width: int, height: int, fps: float) -> Any:
+    rate = Fraction(fps).limit_denominator(1000)
+    if suffix == ".mp4":
+        stream = container.add_stream("libx264", rate=rate)
+        stream.pix_fmt = "yuv420p"
+        stream.options = {"crf": "23", "preset": "veryfast"}
+    else:
+        stream = container.add_stream("gif", rate=rate)
+        stream.pix_fmt = "rgb8"
+    stream.width, stream.height = width, height
+    return stream
