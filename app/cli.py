@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
         "render", help="draw the replay at one moment to a PNG, without a window",
         description="Draw exactly the frame the player shows SECONDS after the session's "
                     "first event. Without --width/--height the page is drawn at its recorded "
-                    "viewport size.")
+                    "viewport size (scaled down to at most 2048 pixels a side).")
     render.add_argument("session", metavar="SESSION_ID", help="session id or unique prefix")
     render.add_argument("--at", type=float, required=True, metavar="SECONDS")
     render.add_argument("--out", type=Path, required=True, metavar="FRAME.png")

@@ -22,7 +22,16 @@ from app.core.replay.session import ReplaySession
 from app.ui.player.web_view import ReplayWebView
 
 SETTLE_TIMEOUT_MS = 20_000
-FRAME_SETTLE_MS = 40  # time for the compositor to draw what a call changed
+FRAME_SETTLE_MS = 80  # time for the compositor to draw what a call changed
+RESIZE_SETTLE_MS = 250
+# The engine's software compositor draws nothing beyond 2048 pixels a side: larger pages are
+# scaled down to fit, as the player does in a smaller window.
+MAX_SIDE = 2048
+
+
+def clamp_size(width: int, height: int) -> tuple[int, int]:
+    scale = min(1.0, MAX_SIDE / width, MAX_SIDE / height)
+    return max(1, int(width * scale)), max(1, int(height * scale))
 
 
 class RenderError(RuntimeError):
@@ -39,7 +48,7 @@ class HeadlessReplay:
         self.state: dict[str, Any] = {}
         self.view.stateChanged.connect(self.state.update)
         self._size = (width, height)
-        self.view.resize(width or 1280, height or 800)
+        self.view.resize(*clamp_size(width or 1280, height or 800))
         self.view.show()
         self._wait(lambda done: self.view.ready.connect(done) if not self.view.is_ready
                    else done(), "the player page did not load")
@@ -55,10 +64,11 @@ class HeadlessReplay:
         """Rebuild the page at `offset_ms`; return a cursor to play on from there."""
         target = self.replay.start_ms + offset_ms
         plan = self.replay.plan_seek(target)
-        self._wait(lambda done: self.view.reset(plan.restore + plan.forward,
-                                                lambda _state: done()),
+        events = plan.restore + plan.forward
+        self._size_for(events)
+        self._wait(lambda done: self.view.reset(events, lambda _state: done()),
                    "the replay engine did not answer")
-        self._fit_to_recorded_viewport()
+        self._wait(self._fit_when_sized, "the page did not take the new size")
         return PlaybackCursor(self.replay, plan.next_index, target)
 
     def apply(self, events: list[dict[str, Any]]) -> None:
@@ -86,14 +96,37 @@ class HeadlessReplay:
             yield self.grab()
             moment += step
 
-    def _fit_to_recorded_viewport(self) -> None:
-        """Without an asked-for size, draw the page at its recorded size, pixel for pixel."""
-        width, height = self._size
-        recorded_w, recorded_h = self.state.get("width"), self.state.get("height")
-        if width is None and height is None and recorded_w and recorded_h \
-                and (self.view.width(), self.view.height()) != (recorded_w, recorded_h):
-            self.view.resize(int(recorded_w), int(recorded_h))
-            self._pause(150)
+    def _size_for(self, events: list[dict[str, Any]]) -> None:
+        """Without an asked-for size, draw the page at its recorded size, pixel for pixel.
+
+        The view is sized before the page is rebuilt: a resize reaches the engine's
+        compositor late, and a frame grabbed in between would be stale.
+        """
+        if self._size != (None, None):
+            return
+        size = None
+        for event in events:
+            data = event.get("data") if isinstance(event.get("data"), dict) else {}
+            if (event.get("type") == 4 or data.get("source") == 4) \
+                    and data.get("width") and data.get("height"):
+                size = (int(data["width"]), int(data["height"]))
+        if size is not None:
+            size = clamp_size(*size)
+        if size is not None and size != (self.view.width(), self.view.height()):
+            self.view.resize(*size)
+            self._wait(self._fit_when_sized, "the page did not take the new size")
+            self._pause(RESIZE_SETTLE_MS)
+
+    def _fit_when_sized(self, done: Callable[[], None]) -> None:
+        """Fit once the page has seen the view's size (a resize reaches it asynchronously)."""
+        def check(state: Any) -> None:
+            size = (state or {}).get("stageWidth"), (state or {}).get("stageHeight")
+            if size == (self.view.width(), self.view.height()):
+                done()
+            else:
+                QTimer.singleShot(25, lambda: self.view.fit(check))
+
+        self.view.fit(check)
 
     def _wait(self, start: Callable[[Callable[[], None]], Any], problem: str) -> None:
         loop = QEventLoop()

@@ -49,6 +49,11 @@ class ReplayWebView(QWebEngineView):
         if events:
             self._call("tapeview.apply(" + orjson.dumps(events).decode() + ")", done)
 
+    def fit(self, done: Callable[[Any], None] | None = None) -> None:
+        """Scale the recorded viewport to the view's current size now (not on the next
+        resize event)."""
+        self._call("tapeview.fit()", done)
+
     def when_settled(self, done: Callable[[bool], None]) -> None:
         """Ask whether every image and font of the replayed page has loaded."""
         self._call("tapeview.settled()", done)
