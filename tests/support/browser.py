@@ -6,7 +6,7 @@ Debian's Chromium driven by Playwright, injects rrweb's UMD build before any pag
 tracking snippet in <head> would run) and collects every event rrweb emits.
 
 Why Playwright: its PyPI wheel bundles its own driver (no browser download: we point it at
-/usr/bin/chromium), it speaks CDP for us, and it gives trusted mouse/keyboard input, waits and
+Debian's Chromium), it speaks CDP for us, and it gives trusted mouse/keyboard input, waits and
 screenshots that a hand-rolled CDP client would have to re-implement.
 
 Events are pushed to Python as rrweb emits them (one exposed binding call per event, carrying
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import mimetypes
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -39,7 +40,10 @@ RRWEB_PACKAGE = PROJECT_ROOT / "node_modules" / "rrweb"
 # rrweb 2.x ships an unminified UMD build as its `main`; in a classic script it defines the
 # global `rrweb` (we hide `define`/`exports` from it so a page's module loader can't divert it).
 RRWEB_SCRIPT = RRWEB_PACKAGE / "dist" / "rrweb.umd.cjs"
-CHROMIUM = Path("/usr/bin/chromium")
+# Debian's /usr/bin/chromium is a shell wrapper that adds flags we don't want here (GPU
+# rasterisation, remote extensions, an empty --load-extension): launch the binary it execs,
+# with our flags only. $TAPEVIEW_CHROMIUM names another build.
+CHROMIUM_CANDIDATES = (Path("/usr/lib/chromium/chromium"), Path("/usr/bin/chromium"))
 # As root on a machine whose only network is loopback: no sandbox, no GPU, and no background
 # connections (they would hang). The proxy is a closed loopback port, so anything a page asks
 # of a non-loopback host fails at once instead of waiting or leaving the machine (Chromium
@@ -97,10 +101,27 @@ async () => {
 """
 
 
+def content_type(path: str) -> str:
+    """By extension; a path without one (`/`, `/checkout`) is an HTML page."""
+    suffix = Path(path).suffix
+    if not suffix:
+        return "text/html; charset=utf-8"
+    kind = CONTENT_TYPES.get(suffix) or mimetypes.guess_type(path)[0] or "application/octet-stream"
+    return f"{kind}; charset=utf-8" if kind.startswith("text/") else kind
+
+
+def chromium_executable() -> Path | None:
+    """The Chromium binary to drive, or None when none is installed."""
+    if named := os.environ.get("TAPEVIEW_CHROMIUM"):
+        return Path(named) if Path(named).is_file() else None
+    return next((path for path in CHROMIUM_CANDIDATES if path.is_file()), None)
+
+
 def chromium_available() -> str | None:
     """None when Chromium and Playwright can be used, else why not (for a skip message)."""
-    if not CHROMIUM.exists():
-        return f"no Chromium at {CHROMIUM} (Debian package 'chromium'; .ci/install-browser)"
+    if chromium_executable() is None:
+        return ("no Chromium (Debian package 'chromium', see .ci/install-browser; or set "
+                "TAPEVIEW_CHROMIUM)")
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
@@ -130,8 +151,11 @@ def launch_chromium() -> Iterator[Browser]:
     """Debian's Chromium under Playwright (a fresh temporary profile); closed on exit."""
     from playwright.sync_api import sync_playwright
 
+    executable = chromium_executable()
+    if executable is None:
+        raise RuntimeError(chromium_available())
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+        browser = playwright.chromium.launch(executable_path=str(executable), headless=True,
                                              args=list(CHROMIUM_ARGS))
         try:
             yield browser
@@ -180,34 +204,29 @@ class LocalSite:
             def _respond(self, body: bool) -> None:
                 site.requests.append(self.path)
                 path = urlsplit(self.path).path
-                content = site.files.get(path)
-                if content is None and path == "/":
-                    content = site.files.get("/index.html")
+                if path == "/" and path not in site.files:
                     path = "/index.html"
-                if content is None and path == "/favicon.ico":
-                    self.send_response(HTTPStatus.NO_CONTENT)  # Chromium asks on its own
-                    self.end_headers()
-                    return
+                content = site.files.get(path)
                 if content is None:
-                    self.send_error(HTTPStatus.NOT_FOUND)
+                    if path == "/favicon.ico":  # Chromium asks for it unprompted
+                        self.send_response(HTTPStatus.NO_CONTENT)
+                        self.end_headers()
+                    else:
+                        self.send_error(HTTPStatus.NOT_FOUND)
                     return
-                suffix = Path(path).suffix
-                kind = CONTENT_TYPES.get(suffix) or mimetypes.guess_type(path)[0]
-                if kind is None or kind.startswith("text/") and "charset" not in kind:
-                    kind = f"{kind or 'text/plain'}; charset=utf-8"
                 self.send_response(HTTPStatus.OK)
-                self.send_header("Content-Type", kind)
+                self.send_header("Content-Type", content_type(path))
                 self.send_header("Content-Length", str(len(content)))
                 self.send_header("Cache-Control", "no-store")
                 self.end_headers()
                 if body:
                     self.wfile.write(content)
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 """Quiet: the request log is `LocalSite.requests`."""
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever,
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
                                         name="test-site", daemon=True)
 
     @property
@@ -237,11 +256,15 @@ class RecordedPage:
         self.site = site
         self.page_errors: list[str] = []
         self.console_errors: list[str] = []
+        # "url error" of every request the browser gave up on (off-loopback ones end here).
+        self.failed_requests: list[str] = []
         self._payloads: list[str] = []
         self._received: dict[str, int] = {}
         self._problems: list[str] = []
         page.on("pageerror", lambda error: self.page_errors.append(str(error)))
         page.on("console", self._on_console)
+        page.on("requestfailed", lambda request: self.failed_requests.append(
+            f"{request.url} {request.failure}"))
 
     def _on_console(self, message: ConsoleMessage) -> None:
         if message.type == "error":
@@ -343,9 +366,12 @@ class RecordedPage:
 
         Pending events are flushed first, so replaying the recording up to that timestamp
         should show what the PNG shows (call `settle()` before, after scrolling or moving).
+        Playwright's caret hiding is off because it edits the page's DOM, which rrweb would
+        record; a focused field keeps its caret and focus ring, which a replay does not draw,
+        so click elsewhere first when comparing pixels.
         """
         self.flush()
-        self.page.screenshot(path=str(path), animations="disabled")
+        self.page.screenshot(path=str(path), caret="initial")
         return path, int(self.page.evaluate("Date.now()"))
 
 

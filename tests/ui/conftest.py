@@ -17,16 +17,6 @@ from app.ui.tasks import COMPUTE_THREAD_PREFIX, WORKER_THREAD_PREFIX
 
 WINDOW_READY_MS = 10_000
 
-# The offscreen platform cannot pass a window's size limits on, and says so as a warning
-# whenever a layout changes them; that says nothing about Tapeview.
-OFFSCREEN_SIZE_HINTS = "This plugin does not support propagateSizeHints"
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    here = Path(__file__).parent
-    for item in items:
-        if here in item.path.parents:
-            item.add_marker(pytest.mark.qt_log_ignore(OFFSCREEN_SIZE_HINTS))
 
 
 def worker_threads() -> list[threading.Thread]:

@@ -10,6 +10,7 @@ Navigation away from the player page, new windows, dialogs and permissions are r
 
 from __future__ import annotations
 
+import logging
 import threading
 from importlib.resources import files
 
@@ -25,6 +26,7 @@ from PySide6.QtWebEngineCore import (
     QWebEngineUrlSchemeHandler,
 )
 
+log = logging.getLogger(__name__)
 PLAYER_SCHEME = b"tvplayer"
 ASSET_SCHEME = b"tvasset"
 PLAYER_URL = QUrl("tvplayer://player/player.html")
@@ -45,8 +47,10 @@ def register_schemes() -> None:
             continue
         scheme = QWebEngineUrlScheme(name)
         scheme.setSyntax(QWebEngineUrlScheme.Syntax.Host)
+        # CORS-enabled: fonts from the asset store are fetched cross-origin by the page.
         scheme.setFlags(QWebEngineUrlScheme.Flag.SecureScheme
-                        | QWebEngineUrlScheme.Flag.LocalAccessAllowed)
+                        | QWebEngineUrlScheme.Flag.LocalAccessAllowed
+                        | QWebEngineUrlScheme.Flag.CorsEnabled)
         QWebEngineUrlScheme.registerScheme(scheme)
 
 
@@ -155,6 +159,12 @@ class PlayerPage(QWebEnginePage):
             return url == PLAYER_URL
         # The sandboxed frames are only ever created empty (about:blank) by the replayer.
         return url.scheme() == "about"
+
+    def javaScriptConsoleMessage(self, level: QWebEnginePage.JavaScriptConsoleMessageLevel,
+                                 message: str, line: int, source: str) -> None:
+        # Only the player's own script can log (the replayed page runs none): keep it out of
+        # the user's terminal, available to developers.
+        log.debug("player console (%s) %s:%s: %s", level.name, source, line, message)
 
     def createWindow(self, _type: QWebEnginePage.WebWindowType) -> QWebEnginePage | None:
         return None
