@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.core.cache.assets import store_asset
 from app.core.cache.database import Cache
 from app.core.cache.models import RecordedSession
 from app.core.cache.writing import get_or_create_project, get_or_create_visitor, write_session
@@ -24,6 +25,7 @@ from app.core.privacy import DEFAULT_POLICY, PrivacyPolicy, mask_recording_event
 from app.core.recording.chunks import build_chunks
 from app.core.recording.errors import RecordingError
 from app.core.recording.formats import RawRecording, read_recording_file
+from app.core.recording.inlined import inlined_images
 from app.core.recording.normalize import Recording, normalize
 from app.core.recording.rrweb import EventType
 from app.core.recording.summary import summarize
@@ -130,6 +132,8 @@ def _import_raw(cache: Cache, raw: RawRecording, raw_size: int, path: Path, proj
             visitor = get_or_create_visitor(session, project.id, uid, visitor_name, email)
             write_session(session, project, session_id, recording, chunked.chunks, summary,
                           visitor, source=name, raw_size=raw_size)
+            for url, mime, data in inlined_images(recording.events):
+                store_asset(session, url, data, mime)
     except SQLAlchemyError as exc:
         original = getattr(exc, "orig", None) or exc
         return ImportResult(path, "rejected",

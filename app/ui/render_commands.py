@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
+from app.core.cache.assets import Asset, load_asset
 from app.core.cache.database import Cache
 from app.core.cache.queries import SessionInfo, find_session, load_replay_chunks
 from app.core.replay.session import ReplaySession
@@ -35,6 +37,12 @@ def open_replay(cache: Cache, session_id: str) -> tuple[SessionInfo, ReplaySessi
     return info, replay
 
 
+def _store_reader(cache: Cache) -> Callable[[str, Callable[[Asset | None], None]], None]:
+    """Asset lookups for a command: it has no interface to keep responsive, so it reads
+    the store directly."""
+    return lambda url, deliver: deliver(load_asset(cache, url))
+
+
 def _offset(replay: ReplaySession, seconds: float, what: str) -> int:
     offset = round(seconds * 1000)
     if not 0 <= offset <= replay.duration_ms:
@@ -50,7 +58,7 @@ def render_frame(cache: Cache, session_id: str, at_s: float, out: Path,
 
     _info, replay = open_replay(cache, session_id)
     offset = _offset(replay, at_s, "--at")
-    renderer = HeadlessReplay(replay, width, height)
+    renderer = HeadlessReplay(replay, width, height, _store_reader(cache))
     try:
         renderer.seek(offset)
         image = renderer.grab()
@@ -75,7 +83,7 @@ def render_clip(cache: Cache, session_id: str, start_s: float, end_s: float | No
     if not 0 < fps <= 60:
         raise CommandError("--fps must be between 0 and 60")
     out.parent.mkdir(parents=True, exist_ok=True)
-    renderer = HeadlessReplay(replay, width, height)
+    renderer = HeadlessReplay(replay, width, height, _store_reader(cache))
     partial = out.with_name(f".{out.name}.partial{out.suffix}")
     try:
         count = write_clip(renderer.frames(start, end, fps), partial, fps)

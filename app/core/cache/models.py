@@ -163,3 +163,26 @@ class SyncState(Base):
     remote_project_id: Mapped[str] = mapped_column(String(64))
     cursor: Mapped[str | None] = mapped_column(Text)
     last_sync_ms: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class AssetBlob(Base):
+    """Content-addressed bytes of an image, font or stylesheet: stored once however many
+    URLs serve them."""
+
+    __tablename__ = "asset_blob"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    mime: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class AssetUrl(Base):
+    """Which stored content a page URL stands for, so replays never fetch it live."""
+
+    __tablename__ = "asset_url"
+
+    url_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    blob_sha256: Mapped[str] = mapped_column(ForeignKey("asset_blob.sha256", ondelete="CASCADE"))
+    added_ms: Mapped[int] = mapped_column(BigInteger)

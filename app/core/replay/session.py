@@ -77,6 +77,7 @@ class ReplaySession:
         self._decoded: OrderedDict[int, tuple[list[Event], list[int] | None]] = OrderedDict()
         self.checkpoints: list[Checkpoint] = [Checkpoint(0, chunks[0].start_ms, b"")]
         self.checkpoints_done = False
+        self._first_frame_index: int | None = None
         self.start_ms = chunks[0].start_ms
         self.end_ms = max(c.end_ms for c in chunks)
 
@@ -123,6 +124,11 @@ class ReplaySession:
 
     # -- planning -----------------------------------------------------------------------------
 
+    def _first_frame_end(self) -> int:
+        if self._first_frame_index is None:
+            self._first_frame_index = self.first_frame().next_index
+        return self._first_frame_index
+
     def first_frame(self) -> SeekPlan:
         """Up to and including the first full snapshot: what the player shows on open."""
         forward = []
@@ -135,8 +141,12 @@ class ReplaySession:
         return SeekPlan([], forward, next_index)
 
     def plan_seek(self, ts: int) -> SeekPlan:
-        """Rebuild at the newest checkpoint not after `ts`, then play forward to `ts`."""
-        target = self.index_after(ts)
+        """Rebuild at the newest checkpoint not after `ts`, then play forward to `ts`.
+
+        Never earlier than the first full snapshot: before it there is no page to show (a
+        recorder emits it a moment after the Meta event), as rrweb-player does at 0:00.
+        """
+        target = max(self.index_after(ts), self._first_frame_end())
         checkpoints = self.checkpoints  # the builder only ever appends
         position = bisect.bisect_right([c.index for c in checkpoints], target) - 1
         checkpoint = checkpoints[max(0, position)]

@@ -19,6 +19,7 @@ from PySide6.QtGui import QImage
 
 from app.core.replay.playback import PlaybackCursor
 from app.core.replay.session import ReplaySession
+from app.ui.player.sandbox import AssetFetcher
 from app.ui.player.web_view import ReplayWebView
 
 SETTLE_TIMEOUT_MS = 20_000
@@ -42,9 +43,9 @@ class HeadlessReplay:
     """Drives a `ReplayWebView` synchronously (a local event loop per step)."""
 
     def __init__(self, replay: ReplaySession, width: int | None = None,
-                 height: int | None = None) -> None:
+                 height: int | None = None, fetch_asset: AssetFetcher | None = None) -> None:
         self.replay = replay
-        self.view = ReplayWebView()
+        self.view = ReplayWebView(fetch_asset)
         self.state: dict[str, Any] = {}
         self.view.stateChanged.connect(self.state.update)
         self._size = (width, height)

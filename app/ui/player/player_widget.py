@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.cache.assets import Asset, load_asset
 from app.core.cache.queries import SessionInfo, load_replay_chunks
 from app.core.replay.session import ReplaySession
 from app.core.replay.timeline import Timeline
@@ -42,7 +44,7 @@ class PlayerWidget(QWidget):
         self.replay: ReplaySession | None = None
         self._chunks: tuple[list[Any], list[str]] | None = None
         self._tasks: list[Task] = []
-        self.view = ReplayWebView(self)
+        self.view = ReplayWebView(self._fetch_asset, self)
         self.controller = PlaybackController(self.view, self)
         self.timeline_bar = TimelineBar(self)
         self._build()
@@ -124,6 +126,12 @@ class PlayerWidget(QWidget):
         self.view.stateChanged.connect(self._show_page)
 
     # -- loading -------------------------------------------------------------------------------
+
+    def _fetch_asset(self, url: str, deliver: Callable[[Asset | None], None]) -> None:
+        """Page resources come from the cache's asset store, read on the cache worker."""
+        self.tasks.run("Load a page resource",
+                       lambda context: load_asset(context.cache, url), deliver,
+                       lambda _error: deliver(None))
 
     def _load(self) -> None:
         session_id = self.info.id

@@ -10,8 +10,10 @@ Navigation away from the player page, new windows, dialogs and permissions are r
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
+from collections.abc import Callable
 from importlib.resources import files
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QUrl
@@ -25,6 +27,8 @@ from PySide6.QtWebEngineCore import (
     QWebEngineUrlScheme,
     QWebEngineUrlSchemeHandler,
 )
+
+from app.core.cache.assets import Asset
 
 log = logging.getLogger(__name__)
 PLAYER_SCHEME = b"tvplayer"
@@ -94,18 +98,55 @@ class PlayerFilesHandler(QWebEngineUrlSchemeHandler):
         reply(job, MIME_TYPES[name.rsplit(".", 1)[-1]], body)
 
 
+# fetch(url, deliver): look the URL up in the asset store off the GUI thread, then call
+# deliver(asset or None) on the GUI thread.
+AssetFetcher = Callable[[str, Callable[[Asset | None], None]], None]
+
+
 class AssetHandler(QWebEngineUrlSchemeHandler):
-    """Answers asset requests with a neutral placeholder (the asset store fills in later)."""
+    """Serves page resources from the cache's asset store, a neutral placeholder otherwise.
+
+    Lookups run off the GUI thread; a job is answered when its asset arrives, unless the
+    page went away meanwhile.
+    """
+
+    def __init__(self, fetch: AssetFetcher | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._fetch = fetch
+        self._jobs: dict[int, QWebEngineUrlRequestJob] = {}
+        self._next = itertools.count()
 
     def requestStarted(self, job: QWebEngineUrlRequestJob) -> None:
-        original = job.requestUrl().query(QUrl.ComponentFormattingOption.FullyDecoded)
-        path = original.split("?", 1)[0].lower()
-        if path.endswith((".css",)):
-            reply(job, b"text/css", b"")
-        elif path.endswith((".woff", ".woff2", ".ttf", ".otf", ".eot", ".js", ".mjs")):
-            job.fail(QWebEngineUrlRequestJob.Error.UrlNotFound)
+        url = job.requestUrl().query(QUrl.ComponentFormattingOption.FullyDecoded)
+        if url.startswith("u="):
+            url = url[2:]
+        if self._fetch is None:
+            answer_missing(job, url)
+            return
+        key = next(self._next)
+        self._jobs[key] = job
+        job.destroyed.connect(lambda: self._jobs.pop(key, None))
+        self._fetch(url, lambda asset: self._answer(key, url, asset))
+
+    def _answer(self, key: int, url: str, asset: Asset | None) -> None:
+        job = self._jobs.pop(key, None)
+        if job is None:
+            return
+        if asset is None:
+            answer_missing(job, url)
         else:
-            reply(job, b"image/svg+xml", PLACEHOLDER_SVG)
+            reply(job, asset.mime.encode(), asset.data)
+
+
+def answer_missing(job: QWebEngineUrlRequestJob, url: str) -> None:
+    """What a resource the store lacks becomes: empty CSS, no font, a grey image."""
+    path = url.split("?", 1)[0].split("#", 1)[0].lower()
+    if path.endswith(".css"):
+        reply(job, b"text/css", b"")
+    elif path.endswith((".woff", ".woff2", ".ttf", ".otf", ".eot", ".js", ".mjs")):
+        job.fail(QWebEngineUrlRequestJob.Error.UrlNotFound)
+    else:
+        reply(job, b"image/svg+xml", PLACEHOLDER_SVG)
 
 
 def reply(job: QWebEngineUrlRequestJob, mime: bytes, body: bytes) -> None:
@@ -118,12 +159,12 @@ def reply(job: QWebEngineUrlRequestJob, mime: bytes, body: bytes) -> None:
 class PlayerProfile(QWebEngineProfile):
     """An off-the-record profile: nothing from a replay is written to disk or shared."""
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, fetch: AssetFetcher | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)  # no storage name: off the record
         self.interceptor = BlockingInterceptor(self)
         self.setUrlRequestInterceptor(self.interceptor)
         self.files_handler = PlayerFilesHandler(self)
-        self.asset_handler = AssetHandler(self)
+        self.asset_handler = AssetHandler(fetch, self)
         self.installUrlSchemeHandler(PLAYER_SCHEME, self.files_handler)
         self.installUrlSchemeHandler(ASSET_SCHEME, self.asset_handler)
         self.setHttpCacheType(QWebEngineProfile.HttpCacheType.MemoryHttpCache)

@@ -11,7 +11,7 @@ from PySide6.QtWebEngineCore import QWebEnginePage
 from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import QWidget
 
-from app.ui.player.sandbox import PLAYER_URL, PlayerPage, PlayerProfile
+from app.ui.player.sandbox import PLAYER_URL, AssetFetcher, PlayerPage, PlayerProfile
 
 Event = dict[str, Any]
 
@@ -25,9 +25,10 @@ class ReplayWebView(QWebEngineView):
     ready = Signal()
     stateChanged = Signal(dict)  # {href, width, height, errors} after each call
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, fetch_asset: AssetFetcher | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.profile = PlayerProfile()
+        self.profile = PlayerProfile(fetch_asset)
         page = PlayerPage(self.profile, self)
         # The page must go before its profile: as the page's child, the profile is deleted
         # right after the page's own destructor has run.

@@ -24,9 +24,10 @@ def open_replay(cache: Cache, path: Path, window: int = 0) -> ReplaySession:
 
 
 def state_by_playing(replay: ReplaySession, ts: int) -> ReplayState:
+    """Every event up to `ts` — and, as the player shows at 0:00, the first page at least."""
     state = ReplayState()
     for _, event in replay.events():
-        if event["timestamp"] > ts:
+        if event["timestamp"] > ts and state.has_snapshot:
             break
         state.apply(event)
     return state
