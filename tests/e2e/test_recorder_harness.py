@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import struct
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +28,7 @@ def incremental(events: list[dict[str, Any]], source: Source) -> list[dict[str, 
             if e["type"] == EventType.INCREMENTAL_SNAPSHOT and e["data"]["source"] == source]
 
 
-def is_incremental(source: Source, **data: Any) -> Any:
+def is_incremental(source: Source, **data: Any) -> Callable[[dict[str, Any]], bool]:
     """A predicate for `wait_for_event`: an incremental event of `source` with these fields."""
     def matches(event: dict[str, Any]) -> bool:
         return (event["type"] == EventType.INCREMENTAL_SNAPSHOT

@@ -193,7 +193,7 @@ class LocalSite:
         site = self
 
         class Handler(BaseHTTPRequestHandler):
-            timeout = 10  # an idle keep-alive socket can't hold shutdown forever
+            timeout = 10  # a connection opened but never used can't hold shutdown forever
 
             def do_GET(self) -> None:
                 self._respond(body=True)
