@@ -153,3 +153,38 @@ def test_player_tab_plays_seeks_and_steps(qtbot: QtBot, main_window: MainWindowF
     assert player.time_label.text().startswith("0:4")
     window.close_tab(window.tabs.indexOf(player))
     assert window.tabs.count() == 1
+
+
+def test_a_day_long_gap_is_skipped_at_once(qtbot: QtBot, main_window: MainWindowFactory,
+                                          tmp_path: Path) -> None:
+    day = 24 * 3600 * 1000
+    body = {"type": 2, "tagName": "body", "attributes": {}, "id": 3, "childNodes": [
+        {"type": 3, "textContent": "before", "id": 4}]}
+    events = [{"type": 4, "data": {"href": "https://x.test/", "width": 800, "height": 600},
+               "timestamp": 1_000},
+              {"type": 2, "data": {"node": {"type": 0, "id": 1, "childNodes": [
+                  {"type": 2, "tagName": "html", "attributes": {}, "id": 2,
+                   "childNodes": [body]}]}, "initialOffset": {"left": 0, "top": 0}},
+               "timestamp": 1_001}]
+    events += [{"type": 3, "data": {"source": 1, "positions": [
+        {"x": i, "y": i, "id": 3, "timeOffset": 0}]}, "timestamp": 1_100 + i * 100}
+        for i in range(20)]
+    events += [{"type": 3, "data": {"source": 0, "adds": [], "removes": [], "attributes": [],
+                                    "texts": [{"id": 4, "value": "after a day"}]},
+                "timestamp": day + 5_000}]
+    events += [{"type": 3, "data": {"source": 1, "positions": [
+        {"x": i, "y": i, "id": 3, "timeOffset": 0}]}, "timestamp": day + 5_100 + i * 100}
+        for i in range(20)]
+    path = tmp_path / "gap.json"
+    path.write_text(json.dumps(events))
+    window = main_window(files=[path])
+    qtbot.waitUntil(lambda: window.sessions.rowCount() == 1, timeout=20_000)
+    player = window.open_replay(window.sessions.session_at(0))
+    assert player is not None
+    with qtbot.waitSignal(player.seekReady, timeout=20_000):
+        pass
+    qtbot.waitUntil(lambda: player.controller.timeline is not None, timeout=10_000)
+    player.controller.play()
+    # At 1x, without skipping, this would take a day; skipping takes a moment.
+    qtbot.waitUntil(lambda: player.controller.offset_ms > day, timeout=10_000)
+    player.controller.pause()
