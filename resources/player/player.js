@@ -60,7 +60,10 @@
 
   function state() {
     // As JSON text: the host gets exactly this, whatever the bridge does with objects.
-    return JSON.stringify({ href: replayer.href, width: replayer.width, height: replayer.height, errors: replayer.errors });
+    return JSON.stringify({
+      href: replayer.href, width: replayer.width, height: replayer.height, errors: replayer.errors,
+      stageWidth: stage.clientWidth, stageHeight: stage.clientHeight,
+    });
   }
 
   function settled() {
@@ -88,6 +91,10 @@
     },
     apply(events) {
       replayer.apply(events, false);
+      return state();
+    },
+    fit() {
+      fit();
       return state();
     },
     settled,
