@@ -47,11 +47,13 @@
       this.height = 768;
       this.errors = 0;
       this.onResize = null;
+      this.pointerAt = -Infinity;  // recording time of the pointer position shown
     }
 
     // --- entry points ------------------------------------------------------------------------
 
     reset(events) {
+      this.pointerAt = -Infinity;
       this.nodes.clear();
       this.sheets.clear();
       this.clearDocument(this.frame.contentDocument, true);
@@ -80,7 +82,7 @@
           this.buildSnapshot(data);
           break;
         case T.Incremental:
-          this.applyIncremental(data, instant);
+          this.applyIncremental(data, instant, event.timestamp);
           break;
         default:
           break;
@@ -368,18 +370,28 @@
 
     // --- incremental changes -----------------------------------------------------------------
 
-    applyIncremental(data, instant) {
+    applyIncremental(data, instant, timestamp) {
       switch (data.source) {
         case S.Mutation: return this.applyMutation(data);
         case S.MouseMove:
         case S.TouchMove:
         case S.Drag: {
+          // rrweb sends moves in batches, up to 500 ms after they happened: each position
+          // happened at the event's timestamp + its (negative) timeOffset. A click recorded
+          // in between already showed where the pointer was last; an older position must
+          // not move it back.
           const positions = data.positions || [];
           const last = positions[positions.length - 1];
-          if (last) this.movePointer(last.x, last.y, last.id);
+          const at = (timestamp || 0) + ((last && last.timeOffset) || 0);
+          if (last && at >= this.pointerAt) {
+            this.pointerAt = at;
+            this.movePointer(last.x, last.y, last.id);
+          }
           return undefined;
         }
-        case S.MouseInteraction: return this.interaction(data, instant);
+        case S.MouseInteraction:
+          if (typeof data.x === 'number' && timestamp) this.pointerAt = Math.max(this.pointerAt, timestamp);
+          return this.interaction(data, instant);
         case S.Scroll: return this.scroll(data);
         case S.ViewportResize: return this.resize(data.width, data.height);
         case S.Input: return this.input(data);

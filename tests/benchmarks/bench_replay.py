@@ -4,35 +4,41 @@
         [--memory-seeks 50] [--cold-seeks 5] [--seed 0] [--play-seconds 10] [--speed 8]
         [--no-rrweb] [--profile]
 
-Without ``--recording`` a 60-minute, 100,000-event recording is generated into a temporary
-folder. Either way the file is imported into a fresh temporary cache (setup, not measured), and
-then, in one process, with the player's real QtWebEngine page and engine (offscreen):
+Without ``--recording`` a 60-minute, 100,000-event recording is generated. Either way the file
+is imported into a fresh temporary cache by a child process (setup, not measured: generating
+and importing leave hundreds of MB in an allocator that would otherwise count as the player's).
+Then, in this process, with the player's real QtWebEngine page and engine (offscreen):
 
 * ``engine_start_s``: loading the player page (QtWebEngine starting); the app keeps one warm,
   so it is reported apart from the first frame;
 * ``first_frame``: what a user waits for after opening a session — chunks read from the cache,
   ``ReplaySession``, ``first_frame()``, the page rebuilt (``reset`` answered), every image and
-  font loaded, the frame grabbed; ``painted_s`` is when the grab first shows something other
-  than one flat colour;
+  font loaded, the frame grabbed; ``painted_s`` is when a grab first shows more than one flat
+  colour;
 * ``checkpoints_build_s`` and ``timeline_s``: the background work the app does after opening;
 * ``seek``: ``--seeks`` seeded random offsets, from the seek request (``plan_seek``) to the
-  engine's answer to ``reset``, with checkpoints built; ``seek_cold`` the first
-  ``--cold-seeks`` of them before any checkpoint exists (the worst case, while the background
-  build still runs);
+  engine's answer to ``reset``, with checkpoints built, split into Python's plan and the page's
+  time; ``python_gc`` counts the cyclic-GC collections that fell inside them; ``elements`` (the
+  replayed document's element count) is compared with rrweb's at the same moments;
 * ``memory``: RSS (and PSS, which does not count shared pages twice) of this process and of
   every QtWebEngine process under it, before and after ``--memory-seeks`` further seeks;
+  ``rss_timeline`` follows the totals through the whole run;
 * ``playback``: ``--play-seconds`` of wall time at ``--speed`` through the GUI's own
   ``PlaybackController`` (16 ms QTimer ticks, ``PlaybackCursor.advance``, ``view.apply``):
   ticks delivered and frames applied (the page's callback returned) per second, tick lag;
+* ``seek_cold``: the first ``--cold-seeks`` offsets again on a session without checkpoints (the
+  worst case, while the background build runs). Measured last: each sends up to the whole
+  recording to the page and leaves the renderer hundreds of MB larger;
 * ``rrweb``: rrweb's own Replayer (npm ``@rrweb/replay``) in Debian's Chromium (Playwright,
-  ``tests/support/browser.py``) on the same events and offsets — time to first frame and
-  ``pause(offset)`` latency, and the ratios rrweb / Tapeview. Skipped with a reason when
-  Chromium, Playwright or node_modules is missing.
+  ``tests/support/browser.py``, page in ``rrweb_replay/``) on the same events and offsets —
+  time to first frame and ``pause(offset)`` latency, and the ratios rrweb / Tapeview. Skipped
+  with a reason when Chromium, Playwright or node_modules is missing.
 
 Times are in ms unless a key ends in ``_s``; sizes in MB (10^6 bytes). ``targets`` checks the
-issue's goals: first frame < 1 s, seek p95 < 150 ms, memory growth after the seeks < 50 MB.
-``--profile`` writes the top cProfile entries of the Python side of opening and seeking, and a
-per-seek split of the engine's time (inside ``tapeview.reset`` vs. transport), to stderr.
+issue's goals: first frame < 1 s, seek p95 < 150 ms, memory growth over the seeks < 50 MB.
+``--profile`` adds, after everything timed: cProfile of the Python side of opening and seeking
+(stderr), ``engine_split`` (time inside ``tapeview.reset`` vs. transport per seek) and
+``engine_profile_ms`` (time per seek in each method of the engine, resources/player/replayer.js).
 
 This is a script, not a test module: pytest collects ``test_*.py`` only.
 """
@@ -55,6 +61,7 @@ import json
 import pstats
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -299,33 +306,58 @@ def memory_growth(before: dict[str, Any], after: dict[str, Any]) -> dict[str, An
 
 # -- the recording and the cache (setup, not measured) ----------------------------------------
 
-def prepare_cache(args: argparse.Namespace, folder: Path) -> tuple[Cache, str, dict[str, Any]]:
-    """Generate (or take) the recording and import it into a fresh cache in `folder`."""
+def prepare_cache(recording: str | None, duration_s: float, events: int, seed: int,
+                  folder: str) -> tuple[str, dict[str, Any]]:
+    """Generate (or take) the recording and import it into `folder`/cache.sqlite3.
+
+    Runs in a child process (see `prepared_cache`): generating and importing 100,000 events
+    leaves hundreds of MB in this process's allocator, which would otherwise count as the
+    player's memory.
+    """
     info: dict[str, Any] = {}
-    if args.recording is None:
+    if recording is None:
         started = time.perf_counter()
-        events = generate_recording(duration_s=args.duration, target_events=args.events,
-                                    seed=args.seed)
-        path = folder / "generated.json"
-        write_recording(path, events)
+        generated = generate_recording(duration_s=duration_s, target_events=events, seed=seed)
+        path = Path(folder) / "generated.json"
+        write_recording(path, generated)
         info.update(generated=True, generate_s=round(time.perf_counter() - started, 2),
-                    duration_s_asked=args.duration, events_asked=args.events)
-        del events
+                    duration_s_asked=duration_s, events_asked=events)
+        del generated
     else:
-        path = args.recording
+        path = Path(recording)
         if not path.is_file():
             raise BenchError(f"{path}: no such file")
         info["generated"] = False
     info.update(file=str(path), file_mb=round(path.stat().st_size / MB, 1))
-    cache = Cache(folder / "cache.sqlite3")
-    started = time.perf_counter()
-    result = import_file(cache, path)
-    info["import_s"] = round(time.perf_counter() - started, 2)
-    if not result.ok or result.session_id is None:
+    cache = Cache(Path(folder) / "cache.sqlite3")
+    try:
+        started = time.perf_counter()
+        result = import_file(cache, path)
+        info["import_s"] = round(time.perf_counter() - started, 2)
+    finally:
         cache.close()
+    if not result.ok or result.session_id is None:
         raise BenchError(f"{path}: not imported: {result.message}")
-    gc.collect()  # the generator's and importer's garbage is no part of what is measured
-    return cache, result.session_id, info
+    return result.session_id, info
+
+
+def prepared_cache(args: argparse.Namespace, folder: Path) -> tuple[Cache, str, dict[str, Any]]:
+    """The cache with the recording imported, prepared by this script in a child process.
+
+    A plain subprocess (not multiprocessing): it is waited for, so nothing is left behind.
+    """
+    command = [sys.executable, str(Path(__file__).resolve()), "--prepare-into", str(folder),
+               "--duration", str(args.duration), "--events", str(args.events),
+               "--seed", str(args.seed)]
+    if args.recording is not None:
+        command += ["--recording", str(args.recording.resolve())]
+    child = subprocess.run(command, capture_output=True, text=True, check=False)
+    if child.returncode != 0:
+        lines = child.stderr.strip().splitlines()
+        raise BenchError(lines[-1].removeprefix("bench_replay: ") if lines
+                         else f"preparing the cache failed ({command})")
+    prepared = json.loads(child.stdout)
+    return Cache(folder / "cache.sqlite3"), prepared["session_id"], prepared["setup"]
 
 
 # -- Tapeview ----------------------------------------------------------------------------------
@@ -397,11 +429,13 @@ def timed_seek(view: ReplayWebView, replay: ReplaySession, offset_ms: int,
     plan = replay.plan_seek(replay.start_ms + offset_ms)
     events = plan.restore + plan.forward
     planned = time.perf_counter()
-    wait(lambda done: view.reset(events, done), "the replay engine did not answer")
+    state = wait(lambda done: view.reset(events, done), "the replay engine did not answer")
     answered = time.perf_counter()
     result = {"offset_ms": offset_ms, "ms": ms(answered - started),
               "plan_ms": ms(planned - started), "page_ms": ms(answered - planned),
-              "events": len(events), "restore_events": len(plan.restore)}
+              "events": len(events), "restore_events": len(plan.restore),
+              # the engine's running count of events it could not apply: must stay 0
+              "engine_errors": state.get("errors") if isinstance(state, dict) else None}
     if count_elements:
         result["elements"] = int(run_js(view, FRAME_ELEMENTS_JS))
     return result
@@ -427,6 +461,95 @@ def engine_split(view: ReplayWebView, replay: ReplaySession,
     return split
 
 
+@contextmanager
+def gc_pauses() -> Iterator[list[tuple[int, float]]]:
+    """(generation, ms) of every collection of Python's cyclic GC inside the block.
+
+    A full (generation 2) collection walks every tracked object of the app — Qt bindings,
+    SQLAlchemy, the decoded chunks — and lands inside whichever `plan_seek` triggered it.
+    """
+    pauses: list[tuple[int, float]] = []
+    started: list[float] = []
+
+    def callback(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            started[:] = [time.perf_counter()]
+        elif started:
+            pauses.append((int(info["generation"]), (time.perf_counter() - started[0]) * 1000))
+
+    gc.callbacks.append(callback)
+    try:
+        yield pauses
+    finally:
+        gc.callbacks.remove(callback)
+
+
+def gc_summary(pauses: list[tuple[int, float]]) -> dict[str, Any]:
+    full = [pause for generation, pause in pauses if generation == 2]
+    return {"collections": len(pauses), "full_collections": len(full),
+            "full_max_ms": round(max(full), 1) if full else 0.0,
+            "total_ms": round(sum(pause for _, pause in pauses), 1)}
+
+
+# Wraps methods of the engine's prototype (resources/player/replayer.js) to sum the time spent
+# in each; `buildSnapshot.firstLayout` is the style and layout that `scrollTo` forces on the
+# freshly built document. Only used with --profile, after every timed measurement.
+JS_PROFILE_INSTALL = """(() => {
+  const P = window.TapeviewReplayer.prototype;
+  const totals = window.__benchProfile = {};
+  const add = (key, ms) => {
+    const entry = totals[key] || (totals[key] = [0, 0]);
+    entry[0] += 1;
+    entry[1] += ms;
+  };
+  const names = ['clearDocument', 'buildSnapshot', 'buildDocumentInto', 'applyMutation',
+                 'afterBuild', 'restoreElementState', 'setAttributes', 'scroll', 'movePointer',
+                 'input', 'styleSheetRule', 'resize'];
+  for (const name of names) {
+    const original = P[name];
+    if (typeof original !== 'function') continue;
+    P[name] = function (...args) {
+      const started = performance.now();
+      try { return original.apply(this, args); } finally { add(name, performance.now() - started); }
+    };
+  }
+  const build = P.buildSnapshot;
+  P.buildSnapshot = function (data) {
+    const view = this.frame.contentWindow;
+    const scrollTo = view.scrollTo;
+    view.scrollTo = (...args) => {
+      const started = performance.now();
+      scrollTo.apply(view, args);
+      add('buildSnapshot.firstLayout', performance.now() - started);
+    };
+    // Window methods are own properties of the global object: put the original back (a
+    // `delete` would leave the window without scrollTo).
+    try { return build.call(this, data); } finally { view.scrollTo = scrollTo; }
+  };
+  const reset = window.tapeview.reset;
+  window.tapeview.reset = (events) => {
+    const started = performance.now();
+    try { return reset(events); } finally { add('tapeview.reset', performance.now() - started); }
+  };
+  return 'installed';
+})()"""
+
+
+def js_profile(view: ReplayWebView, replay: ReplaySession,
+               offsets: Sequence[int]) -> dict[str, Any]:
+    """Per seek, ms spent in each engine method (nested methods overlap: `buildSnapshot`
+    contains `buildDocumentInto`, `applyMutation` contains `afterBuild` and `setAttributes`)."""
+    if run_js(view, JS_PROFILE_INSTALL) != "installed":
+        return {"error": "could not instrument the engine"}
+    for offset in offsets:
+        timed_seek(view, replay, offset)
+    totals = json.loads(run_js(view, "JSON.stringify(window.__benchProfile)"))
+    seeks = len(offsets)
+    return {name: {"calls_per_seek": round(calls / seeks, 1),
+                   "ms_per_seek": round(total / seeks, 1)}
+            for name, (calls, total) in sorted(totals.items(), key=lambda kv: -kv[1][1])}
+
+
 def seek_summary(seeks: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "count": len(seeks),
@@ -434,6 +557,7 @@ def seek_summary(seeks: list[dict[str, Any]]) -> dict[str, Any]:
         "plan_ms": spread([s["plan_ms"] for s in seeks]),
         "page_ms": spread([s["page_ms"] for s in seeks]),
         "events_sent": spread([s["events"] for s in seeks], 0),
+        "engine_errors": seeks[-1]["engine_errors"],
     }
 
 
@@ -534,65 +658,92 @@ def play_start(replay: ReplaySession, timeline: Timeline) -> int:
     return span.end_ms if span is not None else start
 
 
+def rss_point(label: str) -> dict[str, Any]:
+    snapshot = memory_snapshot()
+    return {"at": label, "python_rss_mb": snapshot["python_rss_mb"],
+            "engine_rss_mb": snapshot["engine_rss_mb"], "total_rss_mb": snapshot["total_rss_mb"]}
+
+
 def run_tapeview(args: argparse.Namespace, cache: Cache, session_id: str,
                  offsets: list[int], memory_offsets: list[int]) -> dict[str, Any]:
+    """Everything measured on Tapeview's side, in the order a user meets it.
+
+    Seeks before checkpoints come last: each sends up to the whole recording to the page and
+    leaves the renderer hundreds of MB larger, which would skew every later figure.
+    """
     results: dict[str, Any] = {}
+    rss = [rss_point("start")]
     view, engine_start = start_engine()
     results["engine_start_s"] = round(engine_start, 3)
+    rss.append(rss_point("engine started"))
     log(f"engine started in {engine_start:.2f} s")
     try:
         replay, first = open_session(view, cache, session_id, args.profile)
         results["first_frame"] = first
+        rss.append(rss_point("first frame"))
         log(f"first frame {first['first_frame_s']:.3f} s (painted {first['painted_s']} s)")
         results["recording"] = {"events": replay.event_count,
                                 "duration_s": round(replay.duration_ms / 1000, 1),
                                 "windows": len(replay.window_ids)}
-        bad_offsets = [o for o in offsets if o > replay.duration_ms]
-        if bad_offsets:
-            raise BenchError(f"offsets beyond the recording: {bad_offsets}")
-
-        cold = [timed_seek(view, replay, offset) for offset in offsets[: args.cold_seeks]]
-        if cold:
-            results["seek_cold"] = seek_summary(cold)
-            log(f"seek before checkpoints: median {results['seek_cold']['latency_ms']['median']}"
-                f" ms over {len(cold)}")
 
         started = time.perf_counter()
         replay.build_checkpoints()
         results["checkpoints_build_s"] = round(time.perf_counter() - started, 2)
-        results["checkpoints"] = len(replay.checkpoints)
+        results["checkpoints"] = {"count": len(replay.checkpoints),
+                                  "mb": round(sum(len(c.payload) for c in replay.checkpoints)
+                                              / MB, 2)}
         started = time.perf_counter()
         timeline = replay.timeline()
         results["timeline_s"] = round(time.perf_counter() - started, 2)
+        rss.append(rss_point("checkpoints and timeline built"))
 
-        with profiled(args.profile, f"{len(offsets)} seeks with checkpoints (incl. page wait)"):
+        with profiled(args.profile, f"{len(offsets)} seeks with checkpoints (incl. page wait)"), \
+                gc_pauses() as pauses:
             seeks = [timed_seek(view, replay, offset, count_elements=True) for offset in offsets]
         results["seek"] = seek_summary(seeks)
+        results["seek"]["python_gc"] = gc_summary(pauses)
         results["seek"]["each"] = seeks
+        rss.append(rss_point(f"{len(offsets)} seeks"))
         log(f"seek: median {results['seek']['latency_ms']['median']} ms, "
             f"p95 {results['seek']['latency_ms']['p95']} ms")
-        if args.profile:
-            with profiled(True, "plan_seek alone, same offsets"):
-                for offset in offsets:
-                    replay.plan_seek(replay.start_ms + offset)
-            results["engine_split"] = engine_split(view, replay, offsets)
 
-        gc.collect()
         spin(500)
         before = memory_snapshot()
         for offset in memory_offsets:
             timed_seek(view, replay, offset)
         spin(500)
         after = memory_snapshot()
-        results["memory"] = {"seeks": len(memory_offsets), "before": before, "after": after,
+        results["memory"] = {"seeks": len(memory_offsets),
+                             "baseline": f"after first frame and {len(offsets)} timed seeks",
+                             "before": before, "after": after,
                              "growth": memory_growth(before, after)}
+        rss.append(rss_point(f"{len(memory_offsets)} more seeks"))
         log(f"memory growth after {len(memory_offsets)} seeks: "
             f"{results['memory']['growth'].get('total_rss_mb')} MB RSS")
 
         results["playback"] = sustained_playback(view, replay, timeline, args.play_seconds,
                                                  args.speed, play_start(replay, timeline))
+        rss.append(rss_point("playback"))
         log(f"{args.speed:g}x playback: {results['playback']['frames_applied_per_s']} frames/s "
             f"applied, max tick lag {results['playback']['max_tick_lag_ms']} ms")
+
+        if args.cold_seeks:
+            cold_replay = ReplaySession(session_id, replay.chunks, replay.window_ids)
+            cold = [timed_seek(view, cold_replay, offset)
+                    for offset in offsets[: args.cold_seeks]]
+            del cold_replay
+            results["seek_cold"] = seek_summary(cold)
+            rss.append(rss_point(f"{len(cold)} seeks before checkpoints"))
+            log(f"seek before checkpoints: median "
+                f"{results['seek_cold']['latency_ms']['median']} ms over {len(cold)}")
+
+        if args.profile:
+            with profiled(True, "plan_seek alone, same offsets"):
+                for offset in offsets:
+                    replay.plan_seek(replay.start_ms + offset)
+            results["engine_split"] = engine_split(view, replay, offsets)
+            results["engine_profile_ms"] = js_profile(view, replay, offsets)
+        results["rss_timeline"] = rss
         results["_replay"] = replay
     finally:
         close_view(view)
@@ -722,6 +873,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no-rrweb", action="store_true", help="skip the rrweb comparison")
     parser.add_argument("--profile", action="store_true",
                         help="cProfile the Python side and split the engine's time (stderr)")
+    parser.add_argument("--prepare-into", metavar="FOLDER", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.seeks < 1 or args.memory_seeks < 0 or args.cold_seeks < 0:
         parser.error("--seeks must be at least 1, the other counts at least 0")
@@ -751,10 +903,16 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.prepare_into:  # the child process of `prepared_cache`
+        session_id, setup = prepare_cache(str(args.recording) if args.recording else None,
+                                          args.duration, args.events, args.seed,
+                                          args.prepare_into)
+        print(json.dumps({"session_id": session_id, "setup": setup}))
+        return 0
     qt_app = QApplication.instance() or QApplication(sys.argv[:1])
     results: dict[str, Any] = {"benchmark": "replay", "seed": args.seed}
     with tempfile.TemporaryDirectory(prefix="tapeview-bench-replay-") as folder:
-        cache, session_id, setup = prepare_cache(args, Path(folder))
+        cache, session_id, setup = prepared_cache(args, Path(folder))
         log(f"recording ready: {setup['file_mb']} MB, imported in {setup['import_s']} s")
         try:
             with cache.read_session() as session:

@@ -68,7 +68,8 @@ def split_positions(event: Event) -> list[tuple[int, Event]]:
             continue
         offset = position.get("timeOffset", 0)
         due = ts + (int(offset) if isinstance(offset, int | float) else 0)
+        # The piece is stamped with its own moment, so its offset is now zero.
         pieces.append((min(due, ts), {"type": EventType.INCREMENTAL_SNAPSHOT, "timestamp": due,
                                       "data": {"source": data["source"],
-                                               "positions": [position]}}))
+                                               "positions": [{**position, "timeOffset": 0}]}}))
     return pieces or [(ts, event)]

@@ -84,8 +84,26 @@ class HeadlessReplay:
                 25, lambda: poll(done)))
 
         self._wait(poll, "images or fonts of the page did not finish loading")
+        # What a call changed is drawn on the compositor's next frames, not at once: without
+        # this wait a grab right after a seek is often the frame before it. Two animation
+        # frames of the player page mean the current DOM has been painted.
+        self._wait(self._painted, "the page drew no frame")
         self._pause(FRAME_SETTLE_MS)
         return self.view.grab().toImage()
+
+    def _painted(self, done: Callable[[], None]) -> None:
+        page = self.view.page()
+
+        def check(painted: Any) -> None:
+            if painted is True:
+                done()
+            else:
+                QTimer.singleShot(10, lambda: page.runJavaScript(
+                    "window.__tvPainted === true", 0, check))
+
+        page.runJavaScript("window.__tvPainted = false; requestAnimationFrame(() =>"
+                           " requestAnimationFrame(() => { window.__tvPainted = true; }));"
+                           " false", 0, check)
 
     def frames(self, start_ms: int, end_ms: int, fps: float) -> Iterator[QImage]:
         """Frames from `start_ms` to `end_ms` (offsets), played forward as the player does."""
