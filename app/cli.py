@@ -82,6 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
     info = commands.add_parser("info", help="show one session")
     info.add_argument("session", metavar="SESSION_ID", help="session id or unique prefix")
     info.add_argument("--json", action="store_true", help="print JSON")
+
+    # The reference server (app/server): `serve` and `server ...`, on a database of their own.
+    from app.server.cli import add_server_commands
+
+    add_server_commands(commands)
     return parser
 
 
@@ -91,6 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from app.ui.application import run_gui
 
         return run_gui(args.cache, getattr(args, "files", []))
+    if hasattr(args, "server_handler"):  # server commands never open the cache
+        return args.server_handler(args)
     from app.core.cache.database import Cache, CacheError
 
     try:

@@ -48,6 +48,8 @@
       this.errors = 0;
       this.onResize = null;
       this.pointerAt = -Infinity;  // recording time of the pointer position shown
+      this.scrollRestores = [];
+      this.deferredScrolls = null;
     }
 
     // --- entry points ------------------------------------------------------------------------
@@ -56,11 +58,17 @@
       this.pointerAt = -Infinity;
       this.nodes.clear();
       this.sheets.clear();
-      this.clearDocument(this.frame.contentDocument, true);
+      // A snapshot in the events clears the page itself; clearing twice costs a layout.
+      if (!events.some((event) => event.type === T.FullSnapshot)) {
+        this.clearDocument(this.frame.contentDocument, true);
+      }
       this.apply(events, true);
     }
 
     apply(events, instant) {
+      // Played instantly (a seek), scroll positions are set once at the end: setting each
+      // one as it comes forces a layout after every mutation before it.
+      this.deferredScrolls = instant ? new Map() : null;
       for (const event of events) {
         try {
           this.applyEvent(event, instant);
@@ -69,6 +77,9 @@
           if (this.errors < 20) console.warn('tapeview: could not apply event', event.type, error && error.message);
         }
       }
+      const scrolls = this.deferredScrolls;
+      this.deferredScrolls = null;
+      if (scrolls) for (const [node, [x, y]] of scrolls) this.scrollNode(node, x, y);
     }
 
     applyEvent(event, instant) {
@@ -114,7 +125,7 @@
       const doc = this.frame.contentDocument;
       this.buildDocumentInto(doc, root);
       const offset = data.initialOffset || {};
-      this.frame.contentWindow.scrollTo(offset.left || 0, offset.top || 0);
+      this.scrollTo(doc, offset.left || 0, offset.top || 0);
     }
 
     buildDocumentInto(doc, serialized) {
@@ -276,7 +287,10 @@
         return;
       }
       if (lower === 'rr_scrollleft' || lower === 'rr_scrolltop') {
-        element.__tvScroll = element.__tvScroll || {};
+        if (!element.__tvScroll) {
+          element.__tvScroll = {};
+          this.scrollRestores.push(element);
+        }
         element.__tvScroll[lower === 'rr_scrollleft' ? 'left' : 'top'] = Number(value) || 0;
         return;
       }
@@ -359,12 +373,12 @@
     }
 
     restoreElementState() {
-      for (const node of this.nodes.values()) {
-        if (node && node.__tvScroll) {
-          node.scrollLeft = node.__tvScroll.left || 0;
-          node.scrollTop = node.__tvScroll.top || 0;
-          delete node.__tvScroll;
-        }
+      // Only elements built with a recorded scroll position (rr_scrollLeft/Top) need it.
+      const restores = this.scrollRestores;
+      this.scrollRestores = [];
+      for (const node of restores) {
+        this.scrollTo(node, node.__tvScroll.left || 0, node.__tvScroll.top || 0);
+        delete node.__tvScroll;
       }
     }
 
@@ -489,12 +503,21 @@
 
     scroll(data) {
       const node = this.nodes.get(data.id);
-      if (!node) return;
+      if (node) this.scrollTo(node, data.x || 0, data.y || 0);
+    }
+
+    scrollTo(node, x, y) {
+      if (this.deferredScrolls) this.deferredScrolls.set(node, [x, y]);
+      else this.scrollNode(node, x, y);
+    }
+
+    scrollNode(node, x, y) {
+      if (!node.isConnected && node.nodeType !== 9) return;
       if (node.nodeType === 9) {
-        node.defaultView.scrollTo(data.x || 0, data.y || 0);
+        if (node.defaultView) node.defaultView.scrollTo(x, y);
       } else {
-        node.scrollLeft = data.x || 0;
-        node.scrollTop = data.y || 0;
+        node.scrollLeft = x;
+        node.scrollTop = y;
       }
     }
 

@@ -10,7 +10,7 @@ built so far, which is slower but exact.
 from __future__ import annotations
 
 import bisect
-import gc
+from array import array
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,7 +23,7 @@ from app.core.recording.chunks import decode_chunk
 from app.core.recording.rrweb import EventType
 from app.core.replay.state import ReplayState
 from app.core.replay.timeline import Timeline, build_timeline
-from app.core.tasks import CancelToken, ProgressCallback, no_progress
+from app.core.tasks import CancelToken, ProgressCallback, collector_paused, no_progress
 
 Event = dict[str, Any]
 # A checkpoint every this many events of the window (or at each full snapshot) bounds the
@@ -78,6 +78,7 @@ class ReplaySession:
         self.checkpoints: list[Checkpoint] = [Checkpoint(0, chunks[0].start_ms, b"")]
         self.checkpoints_done = False
         self._first_frame_index: int | None = None
+        self._chunk_stamps: dict[int, array[int]] = {}
         self.start_ms = chunks[0].start_ms
         self.end_ms = max(c.end_ms for c in chunks)
 
@@ -118,9 +119,17 @@ class ReplaySession:
         number = bisect.bisect_right(self._chunk_ends, ts)
         if number >= len(self.chunks):
             return self.event_count
-        events, _ = self._chunk(number)
-        stamps = [int(e["timestamp"]) for e in events]
-        return self._firsts[number] + bisect.bisect_right(stamps, ts)
+        return self._firsts[number] + bisect.bisect_right(self._stamps(number), ts)
+
+    def _stamps(self, number: int) -> array[int]:
+        """A chunk's timestamps, kept compactly once seen: finding a moment then needs no
+        decoding (8 bytes an event; under a megabyte for an hour)."""
+        stamps = self._chunk_stamps.get(number)
+        if stamps is None:
+            events, _ = self._chunk(number)
+            stamps = self._chunk_stamps[number] = array("q", (int(e["timestamp"])
+                                                              for e in events))
+        return stamps
 
     # -- planning -----------------------------------------------------------------------------
 
@@ -146,12 +155,13 @@ class ReplaySession:
         Never earlier than the first full snapshot: before it there is no page to show (a
         recorder emits it a moment after the Meta event), as rrweb-player does at 0:00.
         """
-        target = max(self.index_after(ts), self._first_frame_end())
-        checkpoints = self.checkpoints  # the builder only ever appends
-        position = bisect.bisect_right([c.index for c in checkpoints], target) - 1
-        checkpoint = checkpoints[max(0, position)]
-        forward = [event for _, event in self.events(checkpoint.index, target)]
-        return SeekPlan(checkpoint.events(), forward, target)
+        with collector_paused():
+            target = max(self.index_after(ts), self._first_frame_end())
+            checkpoints = self.checkpoints  # the builder only ever appends
+            position = bisect.bisect_right([c.index for c in checkpoints], target) - 1
+            checkpoint = checkpoints[max(0, position)]
+            forward = [event for _, event in self.events(checkpoint.index, target)]
+            return SeekPlan(checkpoint.events(), forward, target)
 
     def timeline(self) -> Timeline:
         """Markers, idle stretches and activity (streams the chunks: safe on a worker)."""
@@ -168,9 +178,7 @@ class ReplaySession:
         state = ReplayState()
         compressor = zstandard.ZstdCompressor(level=3)
         since = 0
-        enabled = gc.isenabled()
-        gc.disable()  # a tree of plain dicts: nothing for the cyclic collector to find
-        try:
+        with collector_paused():
             for index, event in self._all_events():
                 if cancel is not None and cancel.cancelled:
                     return
@@ -182,9 +190,6 @@ class ReplaySession:
                     progress(index, self.event_count, "Preparing fast seeking")
                 state.apply(event)
                 since += 1
-        finally:
-            if enabled:
-                gc.enable()
         self.checkpoints_done = True
         progress(self.event_count, self.event_count, "Ready")
 

@@ -15,6 +15,9 @@ from app.core.replay.timeline import Timeline
 from app.ui.player.web_view import ReplayWebView
 
 SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
+# A seek that would replay more than this many events waits for the checkpoints being built
+# (a second or two) rather than push the whole recording through the page.
+MAX_UNPREPARED_EVENTS = 5_000
 TICK_MS = 16
 JUMP_MS = 5_000
 
@@ -41,6 +44,7 @@ class PlaybackController(QObject):
         self._timer.timeout.connect(self._tick)
         self._seeking = False
         self._pending_seek: int | None = None
+        self._awaiting_checkpoints: int | None = None
 
     @property
     def duration_ms(self) -> int:
@@ -49,6 +53,7 @@ class PlaybackController(QObject):
     def open(self, replay: ReplaySession) -> None:
         """Show the first frame at once; seeking gets fast as checkpoints arrive."""
         self.replay = replay
+        self._pending_seek = self._awaiting_checkpoints = None
         plan = replay.first_frame()
         self.cursor = PlaybackCursor(replay, plan.next_index, replay.start_ms)
         self.offset_ms = 0
@@ -120,10 +125,23 @@ class PlaybackController(QObject):
             return
         self._start_seek(offset_ms)
 
+    def checkpoints_ready(self) -> None:
+        """Run the seek that was waiting for checkpoints, if any."""
+        if self._awaiting_checkpoints is not None:
+            offset, self._awaiting_checkpoints = self._awaiting_checkpoints, None
+            self._seeking = False
+            self._start_seek(self._pending_seek if self._pending_seek is not None else offset)
+            self._pending_seek = None
+
     def _start_seek(self, offset_ms: int) -> None:
         assert self.replay is not None
         target = self.replay.start_ms + offset_ms
         plan = self.replay.plan_seek(target)
+        if len(plan.forward) > MAX_UNPREPARED_EVENTS and not self.replay.checkpoints_done:
+            self._awaiting_checkpoints = offset_ms
+            self._seeking = True
+            self.seekingChanged.emit(True)
+            return
         self.cursor = PlaybackCursor(self.replay, plan.next_index, target)
         self._seeking = True
         self.seekingChanged.emit(True)

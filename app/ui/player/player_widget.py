@@ -190,6 +190,7 @@ class PlayerWidget(QWidget):
     def _seek_ready(self, replay: ReplaySession) -> None:
         if replay is self.replay:
             self.status_label.setText("")
+            self.controller.checkpoints_ready()
             self.seekReady.emit()
 
     def _failed(self, error: Exception) -> None:

@@ -43,12 +43,12 @@ class ReplayWebView(QWebEngineView):
 
     def reset(self, events: list[Event], done: Callable[[Any], None] | None = None) -> None:
         """Rebuild the page from these events (a checkpoint plus what follows), instantly."""
-        self._call("tapeview.reset(" + orjson.dumps(events).decode() + ")", done)
+        self._call("tapeview.reset(" + _as_json_text(events) + ")", done)
 
     def apply(self, events: list[Event], done: Callable[[Any], None] | None = None) -> None:
         """Play these events forward (pointer moves, ripples and all)."""
         if events:
-            self._call("tapeview.apply(" + orjson.dumps(events).decode() + ")", done)
+            self._call("tapeview.apply(" + _as_json_text(events) + ")", done)
 
     def fit(self, done: Callable[[Any], None] | None = None) -> None:
         """Scale the recorded viewport to the view's current size now (not on the next
@@ -88,3 +88,9 @@ class ReplayWebView(QWebEngineView):
         """Forget queued calls; the page (and then its profile) go with the view."""
         self._queued.clear()
         self.page().triggerAction(QWebEnginePage.WebAction.Stop)
+
+
+def _as_json_text(events: list[Event]) -> str:
+    """`JSON.parse("…")`: the engine parses JSON text about twice as fast as the same data
+    written as a JavaScript literal."""
+    return "JSON.parse(" + orjson.dumps(orjson.dumps(events).decode()).decode() + ")"
