@@ -139,7 +139,7 @@
         if (node && !(node.nodeType === 10 && doc.doctype)) doc.appendChild(node);
       }
       this.injectPlayerStyle(doc);
-      this.afterBuild(serialized);
+      this.afterBuild();  // iframes inside get their documents now that they are attached
     }
 
     injectPlayerStyle(doc) {
@@ -194,9 +194,7 @@
       }
       const built = this.build(child, doc, inSvg);
       if (!built) return;
-      const target = child.isShadow && parent.shadowRoot ? parent.shadowRoot : parent;
-      if (parent.tagName === 'TEMPLATE' && parent.content) parent.appendChild(built);
-      else target.appendChild(built);
+      (child.isShadow && parent.shadowRoot ? parent.shadowRoot : parent).appendChild(built);
     }
 
     afterBuild() {
@@ -208,21 +206,7 @@
     }
 
     buildIframeDocument(iframe, serialized) {
-      const doc = iframe.contentDocument;
-      if (!doc) return;
-      const standards = serialized.compatMode === 'CSS1Compat' ||
-        (serialized.childNodes || []).some((c) => c.type === N.DocumentType);
-      this.clearDocument(doc, standards);
-      while (doc.firstChild) doc.removeChild(doc.firstChild);
-      this.nodes.set(serialized.id, doc);
-      for (const child of serialized.childNodes || []) {
-        const node = this.build(child, doc, false);
-        if (node && !(node.nodeType === 10 && doc.doctype)) doc.appendChild(node);
-      }
-      this.injectPlayerStyle(doc);
-      const nested = this.pendingDocs || [];
-      this.pendingDocs = [];
-      for (const [inner, innerDoc] of nested) this.buildIframeDocument(inner, innerDoc);
+      if (iframe.contentDocument) this.buildDocumentInto(iframe.contentDocument, serialized);
     }
 
     buildElement(serialized, doc, inSvg) {
