@@ -137,29 +137,13 @@ def spread(values: Sequence[float], digits: int = 1) -> dict[str, float]:
 
 def wait(start: Callable[[Callable[..., None]], Any], what: str,
          timeout_ms: int = TIMEOUT_MS) -> Any:
-    """Run `start(done)` and spin a local event loop until `done(value)` is called.
+    """The headless player's wait (a local event loop until the page answers)."""
+    from app.ui.player.headless import RenderError, wait_for
 
-    The player's page answers asynchronously (runJavaScript callbacks), so every step of the
-    benchmark is a request plus a wait, as in `HeadlessReplay._wait`.
-    """
-    loop = QEventLoop()
-    results: list[Any] = []
-
-    def done(value: Any = None) -> None:
-        results.append(value)
-        loop.quit()
-
-    timer = QTimer()
-    timer.setSingleShot(True)
-    timer.timeout.connect(loop.quit)
-    timer.start(timeout_ms)
-    start(done)
-    if not results:
-        loop.exec()
-    timer.stop()
-    if not results:
-        raise BenchError(f"{what} within {timeout_ms // 1000} s")
-    return results[0]
+    try:
+        return wait_for(start, what, timeout_ms)
+    except RenderError as exc:
+        raise BenchError(str(exc)) from exc
 
 
 def spin(milliseconds: int) -> None:

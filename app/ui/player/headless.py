@@ -147,29 +147,40 @@ class HeadlessReplay:
 
         self.view.fit(check)
 
-    def _wait(self, start: Callable[[Callable[[], None]], Any], problem: str) -> None:
-        loop = QEventLoop()
-        finished: list[bool] = []
-
-        def done() -> None:
-            finished.append(True)
-            loop.quit()
-
-        timer = QTimer()
-        timer.setSingleShot(True)
-        timer.timeout.connect(loop.quit)
-        timer.start(SETTLE_TIMEOUT_MS)
-        start(done)
-        if not finished:
-            loop.exec()
-        timer.stop()
-        if not finished:
-            raise RenderError(f"{problem} within {SETTLE_TIMEOUT_MS // 1000} s")
+    def _wait(self, start: Callable[[Callable[..., None]], Any], problem: str) -> Any:
+        return wait_for(start, problem)
 
     def _pause(self, ms: int) -> None:
         loop = QEventLoop()
         QTimer.singleShot(ms, loop.quit)
         loop.exec()
+
+
+def wait_for(start: Callable[[Callable[..., None]], Any], problem: str,
+             timeout_ms: int = SETTLE_TIMEOUT_MS) -> Any:
+    """Run `start(done)` and turn a local event loop until `done(value)` is called.
+
+    The page answers asynchronously (runJavaScript callbacks); a command has no other work
+    for the loop, so it simply waits, with a limit so a stuck engine becomes an error.
+    """
+    loop = QEventLoop()
+    results: list[Any] = []
+
+    def done(value: Any = None) -> None:
+        results.append(value)
+        loop.quit()
+
+    timer = QTimer()
+    timer.setSingleShot(True)
+    timer.timeout.connect(loop.quit)
+    timer.start(timeout_ms)
+    start(done)
+    if not results:
+        loop.exec()
+    timer.stop()
+    if not results:
+        raise RenderError(f"{problem} within {timeout_ms // 1000} s")
+    return results[0]
 
 
 def image_to_rgb(image: QImage) -> np.ndarray:
