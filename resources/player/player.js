@@ -81,6 +81,10 @@
   }
 
   window.tapeview = {
+    configure(options) {
+      if (options.assetHost) replayer.assetPrefix = 'tvasset://' + options.assetHost + '/?u=';
+      return state();
+    },
     reset(events) {
       points = [];
       replayer.instant = true;

@@ -19,7 +19,6 @@
   const N = { Document: 0, DocumentType: 1, Element: 2, Text: 3, CDATA: 4, Comment: 5 };
   const SVG_NS = 'http://www.w3.org/2000/svg';
   const XLINK_NS = 'http://www.w3.org/1999/xlink';
-  const ASSET_PREFIX = 'tvasset://asset/?u=';
   const URL_ATTRIBUTES = new Set(['src', 'href', 'poster', 'background', 'xlink:href', 'data', 'action', 'formaction', 'cite', 'longdesc', 'manifest', 'icon']);
   // Elements whose URLs would fetch, run or navigate: their URL attributes are dropped.
   const NEVER_LOAD = new Set(['script', 'iframe', 'frame', 'object', 'embed', 'applet', 'portal', 'base', 'form']);
@@ -48,6 +47,7 @@
       this.errors = 0;
       this.onResize = null;
       this.pointerAt = -Infinity;  // recording time of the pointer position shown
+      this.assetPrefix = 'tvasset://asset/?u=';  // the host names the view (see configure)
       this.scrollRestores = [];
       this.deferredScrolls = null;
     }
@@ -329,8 +329,8 @@
       const trimmed = url.trim();
       if (trimmed.startsWith('data:') && !isUnsafeUrl(trimmed)) return trimmed;
       if (trimmed.startsWith('#')) return trimmed;
-      if (trimmed.startsWith(ASSET_PREFIX)) return trimmed;
-      return ASSET_PREFIX + encodeURIComponent(this.absolute(trimmed));
+      if (trimmed.startsWith('tvasset:')) return trimmed;
+      return this.assetPrefix + encodeURIComponent(this.absolute(trimmed));
     }
 
     rewriteCss(css) {

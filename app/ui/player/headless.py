@@ -14,7 +14,7 @@ from typing import Any
 import av
 import numpy as np
 import shiboken6
-from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QTimer
 from PySide6.QtGui import QImage
 
 from app.core.replay.playback import PlaybackCursor
@@ -57,9 +57,14 @@ class HeadlessReplay:
     def close(self) -> None:
         self.view.shutdown()
         self.view.close()
-        # Now, not later: a command exits without another turn of the event loop, and the
-        # page must be gone before the engine shuts down.
-        shiboken6.delete(self.view)
+        # Deleted before returning, by the engine's own rules (deleteLater, then a turn of the
+        # event loop): a command exits without another turn, and the page must be gone before
+        # the engine shuts down. Late answers are ignored (see shutdown).
+        self.view.deleteLater()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        self._pause(0)
+        if shiboken6.isValid(self.view):
+            raise RenderError("the player view could not be released")
 
     def seek(self, offset_ms: int) -> PlaybackCursor:
         """Rebuild the page at `offset_ms`; return a cursor to play on from there."""
@@ -92,18 +97,16 @@ class HeadlessReplay:
         return self.view.grab().toImage()
 
     def _painted(self, done: Callable[[], None]) -> None:
-        page = self.view.page()
-
         def check(painted: Any) -> None:
             if painted is True:
                 done()
             else:
-                QTimer.singleShot(10, lambda: page.runJavaScript(
-                    "window.__tvPainted === true", 0, check))
+                QTimer.singleShot(10, lambda: self.view.evaluate("window.__tvPainted === true",
+                                                                 check))
 
-        page.runJavaScript("window.__tvPainted = false; requestAnimationFrame(() =>"
+        self.view.evaluate("window.__tvPainted = false; requestAnimationFrame(() =>"
                            " requestAnimationFrame(() => { window.__tvPainted = true; }));"
-                           " false", 0, check)
+                           " false", check)
 
     def frames(self, start_ms: int, end_ms: int, fps: float) -> Iterator[QImage]:
         """Frames from `start_ms` to `end_ms` (offsets), played forward as the player does."""

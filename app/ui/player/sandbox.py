@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable
 from importlib.resources import files
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QUrl
+from PySide6.QtCore import QBuffer, QByteArray, QCoreApplication, QIODevice, QObject, QUrl
 from PySide6.QtWebEngineCore import (
     QWebEnginePage,
     QWebEngineProfile,
@@ -76,9 +76,14 @@ class BlockingInterceptor(QWebEngineUrlRequestInterceptor):
             with self._lock:
                 self._blocked.append(url.toString()[:300])
 
-    def blocked(self) -> list[str]:
+    def blocked(self, since: int = 0) -> list[str]:
+        """What was blocked, from entry `since` on (a view asks for what came after it)."""
         with self._lock:
-            return list(self._blocked)
+            return self._blocked[since:]
+
+    def count(self) -> int:
+        with self._lock:
+            return len(self._blocked)
 
 
 class PlayerFilesHandler(QWebEngineUrlSchemeHandler):
@@ -110,23 +115,37 @@ class AssetHandler(QWebEngineUrlSchemeHandler):
     page went away meanwhile.
     """
 
-    def __init__(self, fetch: AssetFetcher | None = None, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._fetch = fetch
+        # Each view asks with its own host name (tvasset://<view>/?u=...), so the profile
+        # can be shared while every view reads the store its own way.
+        self._fetchers: dict[str, AssetFetcher] = {}
         self._jobs: dict[int, QWebEngineUrlRequestJob] = {}
         self._next = itertools.count()
 
+    def register(self, fetch: AssetFetcher | None) -> str:
+        """A host name for a view's asset URLs, served by `fetch`."""
+        host = f"view{next(self._next)}"
+        if fetch is not None:
+            self._fetchers[host] = fetch
+        return host
+
+    def unregister(self, host: str) -> None:
+        self._fetchers.pop(host, None)
+
     def requestStarted(self, job: QWebEngineUrlRequestJob) -> None:
-        url = job.requestUrl().query(QUrl.ComponentFormattingOption.FullyDecoded)
+        request = job.requestUrl()
+        url = request.query(QUrl.ComponentFormattingOption.FullyDecoded)
         if url.startswith("u="):
             url = url[2:]
-        if self._fetch is None:
+        fetch = self._fetchers.get(request.host())
+        if fetch is None:
             answer_missing(job, url)
             return
         key = next(self._next)
         self._jobs[key] = job
         job.destroyed.connect(lambda: self._jobs.pop(key, None))
-        self._fetch(url, lambda asset: self._answer(key, url, asset))
+        fetch(url, lambda asset: self._answer(key, url, asset))
 
     def _answer(self, key: int, url: str, asset: Asset | None) -> None:
         job = self._jobs.pop(key, None)
@@ -157,14 +176,18 @@ def reply(job: QWebEngineUrlRequestJob, mime: bytes, body: bytes) -> None:
 
 
 class PlayerProfile(QWebEngineProfile):
-    """An off-the-record profile: nothing from a replay is written to disk or shared."""
+    """An off-the-record profile: nothing from a replay is written to disk or shared.
 
-    def __init__(self, fetch: AssetFetcher | None = None, parent: QObject | None = None) -> None:
+    One for the whole application (`player_profile()`): the engine expects profiles to
+    outlive their pages, and a profile deleted before the application quits crashes it then.
+    """
+
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)  # no storage name: off the record
         self.interceptor = BlockingInterceptor(self)
         self.setUrlRequestInterceptor(self.interceptor)
         self.files_handler = PlayerFilesHandler(self)
-        self.asset_handler = AssetHandler(fetch, self)
+        self.asset_handler = AssetHandler(self)
         self.installUrlSchemeHandler(PLAYER_SCHEME, self.files_handler)
         self.installUrlSchemeHandler(ASSET_SCHEME, self.asset_handler)
         self.setHttpCacheType(QWebEngineProfile.HttpCacheType.MemoryHttpCache)
@@ -187,6 +210,17 @@ class PlayerProfile(QWebEngineProfile):
             (QWebEngineSettings.WebAttribute.ShowScrollBars, False),
         ):
             settings.setAttribute(attribute, on)
+
+
+_profile: PlayerProfile | None = None
+
+
+def player_profile() -> PlayerProfile:
+    """The application's player profile, made on first use and kept until it quits."""
+    global _profile
+    if _profile is None:
+        _profile = PlayerProfile(QCoreApplication.instance())
+    return _profile
 
 
 class PlayerPage(QWebEnginePage):

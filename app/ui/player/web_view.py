@@ -11,7 +11,7 @@ from PySide6.QtWebEngineCore import QWebEnginePage
 from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import QWidget
 
-from app.ui.player.sandbox import PLAYER_URL, AssetFetcher, PlayerPage, PlayerProfile
+from app.ui.player.sandbox import PLAYER_URL, AssetFetcher, PlayerPage, player_profile
 
 Event = dict[str, Any]
 
@@ -28,17 +28,18 @@ class ReplayWebView(QWebEngineView):
     def __init__(self, fetch_asset: AssetFetcher | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.profile = PlayerProfile(fetch_asset)
-        page = PlayerPage(self.profile, self)
-        # The page must go before its profile: as the page's child, the profile is deleted
-        # right after the page's own destructor has run.
-        self.profile.setParent(page)
-        self.setPage(page)
+        self.profile = player_profile()
+        self.setPage(PlayerPage(self.profile, self))
+        self._asset_host = self.profile.asset_handler.register(fetch_asset)
+        self._blocked_from = self.profile.interceptor.count()
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
         self.setAcceptDrops(False)
         self.is_ready = False
+        self._closing = False
         self._queued: list[tuple[str, Callable[[Any], None] | None]] = []
         self.loadFinished.connect(self._loaded)
+        self._call("tapeview.configure(" + orjson.dumps({"assetHost": self._asset_host})
+                   .decode() + ")", None)
         self.load(PLAYER_URL)
 
     def reset(self, events: list[Event], done: Callable[[Any], None] | None = None) -> None:
@@ -59,16 +60,25 @@ class ReplayWebView(QWebEngineView):
         """Ask whether every image and font of the replayed page has loaded."""
         self._call("tapeview.settled()", done)
 
+    def evaluate(self, script: str, done: Callable[[Any], None] | None = None) -> None:
+        """Run a script of the player page (not of the replayed page, which runs none)."""
+        self._call(script, done)
+
     def blocked_requests(self) -> list[str]:
-        return self.profile.interceptor.blocked()
+        """Requests the engine blocked since this view was made."""
+        return self.profile.interceptor.blocked(self._blocked_from)
 
     def _call(self, script: str, done: Callable[[Any], None] | None) -> None:
+        if self._closing:
+            return
         if not self.is_ready:
             self._queued.append((script, done))
             return
         self.page().runJavaScript(script, 0, lambda result: self._returned(result, done))
 
     def _returned(self, result: Any, done: Callable[[Any], None] | None) -> None:
+        if self._closing:
+            return  # answers that arrive while the page is torn down go nowhere
         if isinstance(result, str) and result.startswith("{"):
             result = orjson.loads(result)
             self.stateChanged.emit(result)
@@ -85,8 +95,11 @@ class ReplayWebView(QWebEngineView):
         self.ready.emit()
 
     def shutdown(self) -> None:
-        """Forget queued calls; the page (and then its profile) go with the view."""
+        """Forget queued calls and ignore late answers; the page (and then its profile) go
+        with the view."""
+        self._closing = True
         self._queued.clear()
+        self.profile.asset_handler.unregister(self._asset_host)
         self.page().triggerAction(QWebEnginePage.WebAction.Stop)
 
 
