@@ -139,6 +139,7 @@ class Masker:
         self._nodes: dict[int, dict[int, _Node]] = {}
         self._rule_attributes = frozenset().union(
             *(rule.parsed.attribute_names for rule in policy.rules))
+        self._excluding = any(rule.action is RuleAction.EXCLUDE for rule in policy.rules)
 
     def export_state(self) -> dict[str, list[list[Any]]]:
         """The node mirror as JSON-ready data (no text: only tags, flags and rule matches)."""
@@ -217,7 +218,8 @@ class Masker:
                 self._make_placeholder(node, info, nodes)
             else:
                 self._mask_attributes(attributes, info)
-                self._remember_attributes(info, attributes)
+                if self._rule_attributes:
+                    self._remember_attributes(info, attributes)
             return info
         if node_type in (NodeType.TEXT, NodeType.CDATA, NodeType.COMMENT):
             info = _Node(parent_tag, is_text=True, parent=parent_id, rule=inherited)
@@ -253,6 +255,8 @@ class Masker:
     def _mode(self, info: _Node) -> RuleAction | None:
         if info.hidden or info.excluded:
             return RuleAction.EXCLUDE
+        if info.rule < 0:
+            return None
         rules = self.policy.rules
         return rules[info.rule].action if 0 <= info.rule < len(rules) else None
 
@@ -269,10 +273,9 @@ class Masker:
             attributes if isinstance(attributes, dict) else {})
 
     def _remember_attributes(self, info: _Node, attributes: dict[str, Any]) -> None:
-        if self._rule_attributes:
-            kept = {name: value for name, value in attributes.items()
-                    if name in self._rule_attributes and isinstance(value, str)}
-            info.attributes = {**(info.attributes or {}), **kept} or None
+        kept = {name: value for name, value in attributes.items()
+                if name in self._rule_attributes and isinstance(value, str)}
+        info.attributes = {**(info.attributes or {}), **kept} or None
 
     def _mask_attributes(self, attributes: dict[str, Any], info: _Node) -> None:
         mode = self._mode(info)
@@ -335,51 +338,45 @@ class Masker:
                 data["commands"] = []
 
     def _mask_mutation(self, data: dict[str, Any], nodes: dict[int, _Node]) -> None:
-        if isinstance(data.get("removes"), list):
-            data["removes"] = [remove for remove in data["removes"]
-                               if not _known_hidden(nodes, remove)]
-        adds = []
+        # id() of the changes to leave out: they touch nodes inside excluded elements.
+        dropped = {id(remove) for remove in data.get("removes") or ()
+                   if _known_hidden(nodes, remove)} if self._excluding else set()
         for add in data.get("adds") or ():
             if isinstance(add, dict) and isinstance(add.get("node"), dict):
                 parent_id = add.get("parentId")
                 parent = nodes.get(parent_id)  # type: ignore[arg-type]
                 if parent is not None and (parent.hidden or parent.excluded):
                     _hide_tree(add["node"], nodes)
+                    dropped.add(id(add))
                     continue
                 self._mask_tree(add["node"], parent,
                                 parent_id if isinstance(parent_id, int) else None, nodes)
-            adds.append(add)
-        if isinstance(data.get("adds"), list):
-            data["adds"] = adds
-        texts = []
         for change in data.get("texts") or ():
             if isinstance(change, dict) and isinstance(change.get("value"), str):
                 info = nodes.get(change.get("id"))  # type: ignore[arg-type]
                 if info is not None and info.hidden:
+                    dropped.add(id(change))
                     continue
                 change["value"] = self._mask_text_content(change["value"],
                                                           info.tag if info else "", info=info)
-            texts.append(change)
-        if isinstance(data.get("texts"), list):
-            data["texts"] = texts
-        changes = []
         for change in data.get("attributes") or ():
             if not isinstance(change, dict) or not isinstance(change.get("attributes"), dict):
-                changes.append(change)
                 continue
             info = nodes.get(change.get("id"))  # type: ignore[arg-type]
             if info is not None and (info.hidden or info.excluded):
+                dropped.add(id(change))
                 continue
             attributes = change["attributes"]
             if info is not None and isinstance(attributes.get("type"), str):
                 info.password = info.password or attributes["type"].lower() == "password"
             # An element we never saw is treated as a form field: hide rather than guess.
             self._mask_attributes(attributes, info or _Node("input"))
-            if info is not None:
+            if info is not None and self._rule_attributes:
                 self._remember_attributes(info, attributes)
-            changes.append(change)
-        if isinstance(data.get("attributes"), list):
-            data["attributes"] = changes
+        if dropped:
+            for key in ("removes", "adds", "texts", "attributes"):
+                if isinstance(data.get(key), list):
+                    data[key] = [item for item in data[key] if id(item) not in dropped]
 
     # -- free text -----------------------------------------------------------------------------
 

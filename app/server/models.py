@@ -144,7 +144,7 @@ class RecordingSession(Base):
 
     __tablename__ = "recording_session"
     __table_args__ = (
-        UniqueConstraint("project_id", "change_seq"),
+        Index(None, "project_id", "change_seq"),
         Index(None, "project_id", "visitor_id", "start_ms"),
         Index(None, "project_id", "start_ms"),
     )

@@ -105,9 +105,9 @@ def put_plan(who: OrgBilling, db: Db, body: PlanIn) -> OrganizationOut:
             tags=["projects"], summary="Projects the caller may see")
 def get_projects(who: InOrg, db: Db) -> list[ProjectOut]:
     with db.read() as session:
-        assigned = dict(session.execute(select(ProjectRoleRow.project_id, ProjectRoleRow.role)
-                                        .where(ProjectRoleRow.membership_id
-                                               == who.membership_id)).tuples())
+        assigned = {project_id: role for project_id, role in session.execute(
+            select(ProjectRoleRow.project_id, ProjectRoleRow.role)
+            .where(ProjectRoleRow.membership_id == who.membership_id))}
         out = []
         for project in session.scalars(select(Project).where(
                 Project.organization_id == who.organization_id).order_by(Project.name)):

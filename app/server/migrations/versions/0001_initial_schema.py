@@ -240,9 +240,12 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_recording_session")),
-        sa.UniqueConstraint(
-            "project_id", "change_seq", name=op.f("uq_recording_session_project_id_change_seq")
-        ),
+    )
+    op.create_index(
+        op.f("ix_recording_session_project_id_change_seq"),
+        "recording_session",
+        ["project_id", "change_seq"],
+        unique=False,
     )
     op.create_index(
         op.f("ix_recording_session_project_id_start_ms"),
@@ -327,6 +330,9 @@ def downgrade() -> None:
         op.f("ix_recording_session_project_id_visitor_id_start_ms"), table_name="recording_session"
     )
     op.drop_index(op.f("ix_recording_session_project_id_start_ms"), table_name="recording_session")
+    op.drop_index(
+        op.f("ix_recording_session_project_id_change_seq"), table_name="recording_session"
+    )
     op.drop_table("recording_session")
     op.drop_table("visitor")
     op.drop_table("project_role")
