@@ -116,8 +116,9 @@ def _import_raw(cache: Cache, raw: RawRecording, raw_size: int, path: Path, proj
             visitor = get_or_create_visitor(session, project.id, uid, visitor_name, email)
             write_session(session, project, session_id, recording, chunked.chunks, summary,
                           visitor, source=name, raw_size=raw_size)
-            for url, mime, data in inlined_images(recording.events):
-                store_asset(session, url, data, mime)
+            if chunked.has_inlined_images:
+                for url, mime, data in inlined_images(recording.events):
+                    store_asset(session, url, data, mime)
     except SQLAlchemyError as exc:
         original = getattr(exc, "orig", None) or exc
         return ImportResult(path, "rejected",

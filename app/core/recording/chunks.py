@@ -39,6 +39,9 @@ class ChunkedRecording:
     # SHA-256 of the uncompressed payloads: the same events give the same digest, whatever
     # the compressor's version, so a recording imported twice is recognised.
     digest: str
+    # Whether any event carries an inlined image (rrweb's inlineImages): only then is it
+    # worth walking the snapshots for the asset store.
+    has_inlined_images: bool = False
 
 
 def build_chunks(events: list[dict[str, Any]], windows: list[int]) -> ChunkedRecording:
@@ -71,7 +74,8 @@ def build_chunks(events: list[dict[str, Any]], windows: list[int]) -> ChunkedRec
             data=compressor.compress(payload),
         ))
         start = end
-    return ChunkedRecording(chunks, digest.hexdigest())
+    inlined = any(b'"rr_dataURL"' in event for event in encoded)
+    return ChunkedRecording(chunks, digest.hexdigest(), inlined)
 
 
 def decode_chunk(data: bytes) -> tuple[list[dict[str, Any]], list[int] | None]:
