@@ -83,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("session", metavar="SESSION_ID", help="session id or unique prefix")
     info.add_argument("--json", action="store_true", help="print JSON")
 
+    add_sync_command(commands)  # `tapeview sync`: defined at the end of this module
+
     # The reference server (app/server): `serve` and `server ...`, on a database of their own.
     from app.server.cli import add_server_commands
 
@@ -250,3 +252,71 @@ def _print_json(value: object) -> None:
 
 COMMANDS = {"import": _import, "export": _export, "sessions": _sessions, "info": _info,
             "render": _render, "clip": _clip}
+
+
+# -- `tapeview sync`: sessions from a Tapeview server into the cache (app/core/sync) -----------
+
+def add_sync_command(commands: argparse._SubParsersAction) -> None:
+    sync = commands.add_parser(
+        "sync", help="sync sessions from a Tapeview server into the cache",
+        description="Download what changed on the server since the last sync (new sessions, "
+                    "live sessions that grew, deletions), masked again with the privacy "
+                    "policy before it is written. Safe to interrupt: the next run goes on "
+                    "where this one stopped.")
+    sync.add_argument("--server", required=True, metavar="URL",
+                      help="the server, e.g. https://tapeview.example.com")
+    sync.add_argument("--token", default=None, help="a member's API token (tvt_...); default "
+                      "$TAPEVIEW_TOKEN, which keeps it out of the shell history")
+    sync.add_argument("--project", action="append", metavar="ID", dest="projects",
+                      help="only this project (server id or name); repeatable; default: all "
+                           "projects the token may see")
+    sync.add_argument("--concurrency", type=int, default=4, metavar="N",
+                      help="parallel downloads (default 4)")
+    sync.add_argument("--retries", type=int, default=4, metavar="N",
+                      help="retries of a failed request, with growing waits (default 4)")
+    sync.add_argument("--json", action="store_true", help="print the report as JSON")
+
+
+def _sync(cache, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    import os
+
+    from app.core.sync import SyncError, sync
+
+    token = args.token or os.environ.get("TAPEVIEW_TOKEN")
+    if not token:
+        print("tapeview: give the server's API token with --token or $TAPEVIEW_TOKEN",
+              file=sys.stderr)
+        return 2
+
+    # One status line, rewritten in place, on a terminal only.
+    clear_line = "\r\033[K" if sys.stderr.isatty() else ""
+
+    def progress(_done: int, _total: int, message: str) -> None:
+        if clear_line:
+            sys.stderr.write(clear_line + message)
+            sys.stderr.flush()
+
+    try:
+        report = sync(cache, args.server, token, args.projects, progress,
+                      concurrency=max(1, args.concurrency), retries=max(0, args.retries))
+    except SyncError as exc:
+        kept = exc.report.sessions_written if exc.report else 0
+        print(f"{clear_line}tapeview: {exc}"
+              + (f" ({kept} session(s) synced before that are kept)" if kept else ""),
+              file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{clear_line}tapeview: sync interrupted; what was synced is kept, and the next "
+              "sync goes on from there", file=sys.stderr)
+        return 130
+    sys.stderr.write(clear_line)
+    if args.json:
+        _print_json(report.to_json())
+    else:
+        print(report.summary())
+        for problem in report.problems:
+            print(f"  skipped: {problem}")
+    return 0
+
+
+COMMANDS["sync"] = _sync

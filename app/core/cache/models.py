@@ -38,10 +38,15 @@ class Base(DeclarativeBase):
 
 class Organization(Base):
     __tablename__ = "organization"
+    __table_args__ = (Index(None, "server_url", "remote_id", unique=True),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     created_ms: Mapped[int] = mapped_column(BigInteger)
+    # Set on an organization mirrored by sync: the server it lives on and its id there, so a
+    # later sync finds it again whatever it is called by then. Null for local organizations.
+    server_url: Mapped[str | None] = mapped_column(Text)
+    remote_id: Mapped[str | None] = mapped_column(String(64))
 
     projects: Mapped[list[Project]] = relationship(back_populates="organization")
 
@@ -156,6 +161,8 @@ class SyncState(Base):
     """How far each synced project has come, so a sync resumes instead of starting over."""
 
     __tablename__ = "sync_state"
+    # One local project per project of a server: the mirror's identity.
+    __table_args__ = (Index(None, "server_url", "remote_project_id", unique=True),)
 
     project_id: Mapped[int] = mapped_column(
         ForeignKey("project.id", ondelete="CASCADE"), primary_key=True)
@@ -163,6 +170,21 @@ class SyncState(Base):
     remote_project_id: Mapped[str] = mapped_column(String(64))
     cursor: Mapped[str | None] = mapped_column(Text)
     last_sync_ms: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class SyncedSession(Base):
+    """Which state of a server's session the cache holds: the change it was synced at and how
+    many of the server's (immutable) chunks went into it, so the next sync fetches only the
+    chunks that are new, and a session listed again unchanged is not fetched at all."""
+
+    __tablename__ = "synced_session"
+
+    session_id: Mapped[str] = mapped_column(
+        ForeignKey("session.id", ondelete="CASCADE"), primary_key=True)
+    change_seq: Mapped[int] = mapped_column(BigInteger)
+    chunk_count: Mapped[int] = mapped_column(Integer)
+    # SHA-256 over the held chunks' SHA-256s: proof the server still lists the same chunks.
+    chunks_sha256: Mapped[str] = mapped_column(String(64))
 
 
 class AssetBlob(Base):
