@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from app.core.recording.rrweb import CONSOLE_PLUGIN, EventType, MouseInteraction, Source
 from app.core.recording.summary import ERROR_LEVELS
 
@@ -50,7 +52,7 @@ def extract_events(events: list[dict[str, Any]]) -> Iterator[IndexedEvent]:
         elif kind == EventType.PLUGIN and data.get("plugin") == CONSOLE_PLUGIN:
             payload = data.get("payload") if isinstance(data.get("payload"), dict) else {}
             if payload.get("level") in ERROR_LEVELS:
-                message = " ".join(str(part) for part in payload.get("payload") or [])
+                message = " ".join(console_text(part) for part in payload.get("payload") or [])
                 yield IndexedEvent(ts, "error", message[:500] or None, url,
                                    properties={"level": payload.get("level")})
 
@@ -61,3 +63,15 @@ def _int(value: Any) -> int | None:
 
 def _num(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def console_text(part: Any) -> str:
+    """rrweb's console plugin sends each argument as JSON text (`'"Uncaught Error: x"'`):
+    show the value, not its quotes."""
+    if isinstance(part, str):
+        try:
+            value = orjson.loads(part)
+        except orjson.JSONDecodeError:
+            return part
+        return value if isinstance(value, str) else part
+    return str(part)
