@@ -619,10 +619,10 @@ def test_track_and_errors_become_events(browser: Browser, server: TapeviewServer
     customs = [(e["name"], e["properties"]) for e in events if e["kind"] == "custom"]
     assert customs == [("Plan chosen", {"plan": "pro", "billing": "yearly"})]
     errors = [e["name"] for e in events if e["kind"] == "error"]
-    # rrweb's console plugin format: each payload item is JSON text (a string keeps quotes).
-    assert errors == ['"Uncaught Error: Checkout exploded"',
-                      '"Uncaught (in promise) Error: Payment API unreachable"',
-                      '"Card declined" {"reason":"do_not_honor"}']
+    # rrweb's console plugin sends each argument as JSON text; the index shows the values.
+    assert errors == ["Uncaught Error: Checkout exploded",
+                      "Uncaught (in promise) Error: Payment API unreachable",
+                      'Card declined {"reason":"do_not_honor"}']
     recording = server.recording(project, session["id"])
     plugins = [e["data"] for e in recording if e["type"] == EventType.PLUGIN]
     assert [p["plugin"] for p in plugins] == ["rrweb/console@1"] * 3
