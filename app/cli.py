@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 
 import orjson
 
 from app import __version__
+from app.core.display import duration, local_time
 
 DESCRIPTION = """\
 Tapeview replays recorded user sessions (rrweb recordings) offline, from a local cache.
@@ -165,8 +165,8 @@ def _sessions(cache, args: argparse.Namespace) -> int:  # type: ignore[no-untype
     print(f"{'ID':12}  {'PROJECT':14}  {'START':19}  {'DURATION':>8}  {'PAGES':>5}  "
           f"{'EVENTS':>6}  VISITOR")
     for row in rows:
-        print(f"{row.id[:12]:12}  {row.project[:14]:14}  {_local_time(row.start_ms)}  "
-              f"{format_duration(row.duration_ms):>8}  {row.page_count:>5}  "
+        print(f"{row.id[:12]:12}  {row.project[:14]:14}  {local_time(row.start_ms)}  "
+              f"{duration(row.duration_ms):>8}  {row.page_count:>5}  "
               f"{row.event_count:>6}  {row.visitor_name or row.visitor or ''}")
     print(f"{len(rows)} session(s)")
     return 0
@@ -187,9 +187,9 @@ def _info(cache, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-de
     viewport = f"{info.viewport_width} x {info.viewport_height}" if info.viewport_width else "—"
     fields = [
         ("Session", info.id), ("Project", f"{info.organization} / {info.project}"),
-        ("Start", _local_time(info.start_ms)),
-        ("Duration", f"{format_duration(info.duration_ms)} "
-                     f"(active {format_duration(info.active_ms)})"),
+        ("Start", local_time(info.start_ms)),
+        ("Duration", f"{duration(info.duration_ms)} "
+                     f"(active {duration(info.active_ms)})"),
         ("Visitor", info.visitor_name or info.visitor or "—"),
         ("Device", f"{info.device_type or 'unknown'}, viewport {viewport}"),
         ("Events", f"{info.event_count} ({info.click_count} clicks, {info.input_count} inputs, "
@@ -233,17 +233,6 @@ def _run_renderer(work) -> int:  # type: ignore[no-untyped-def]
         print(f"tapeview: {exc.strerror or exc}", file=sys.stderr)
         return 1
     return 0
-
-
-def format_duration(ms: int) -> str:
-    seconds = round(ms / 1000)
-    hours, rest = divmod(seconds, 3600)
-    minutes, seconds = divmod(rest, 60)
-    return f"{hours}:{minutes:02}:{seconds:02}" if hours else f"{minutes}:{seconds:02}"
-
-
-def _local_time(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _print_json(value: object) -> None:

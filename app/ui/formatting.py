@@ -2,37 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from PySide6.QtCore import QLocale
 from sqlalchemy.engine import make_url
 
 from app.core.cache.queries import SessionInfo
 
-MISSING = "—"
-
-
-def local_time(ms: int) -> str:
-    """Start times in the viewer's own time zone, to the second, sortable as text."""
-    try:
-        return datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M:%S")
-    except (OverflowError, OSError, ValueError):  # recordings are untrusted: odd clocks happen
-        return MISSING
-
-
-def utc_time(ms: int) -> str:
-    try:
-        return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    except (OverflowError, OSError, ValueError):
-        return MISSING
-
-
-def duration(ms: int) -> str:
-    """m:ss, or h:mm:ss from an hour on, as video players show lengths."""
-    seconds = round(ms / 1000)
-    hours, rest = divmod(seconds, 3600)
-    minutes, seconds = divmod(rest, 60)
-    return f"{hours}:{minutes:02}:{seconds:02}" if hours else f"{minutes}:{seconds:02}"
+# The window shows times as the shell does (re-exported for the widgets that format here).
+from app.core.display import MISSING as MISSING
+from app.core.display import duration as duration
+from app.core.display import local_time as local_time
+from app.core.display import utc_time as utc_time
 
 
 def count(value: int) -> str:
