@@ -18,6 +18,8 @@ import keyring
 import platformdirs
 from keyring.errors import KeyringError
 
+from app.core.sync.client import normalize_server_url
+
 SERVICE = "tapeview"
 KEYRING = "the system keyring"
 
@@ -34,7 +36,7 @@ class TokenStore:
             platformdirs.user_config_dir("tapeview", appauthor=False)) / "tokens.json"
 
     def save(self, server_url: str, token: str) -> Saved:
-        server_url = normalise(server_url)
+        server_url = normalize_server_url(server_url)
         try:
             keyring.set_password(SERVICE, server_url, token)
         except KeyringError:
@@ -45,7 +47,7 @@ class TokenStore:
         return Saved(KEYRING, in_keyring=True)
 
     def load(self, server_url: str) -> str | None:
-        server_url = normalise(server_url)
+        server_url = normalize_server_url(server_url)
         try:
             token = keyring.get_password(SERVICE, server_url)
         except KeyringError:
@@ -53,7 +55,7 @@ class TokenStore:
         return token or self._read().get(server_url)
 
     def forget(self, server_url: str) -> None:
-        server_url = normalise(server_url)
+        server_url = normalize_server_url(server_url)
         with contextlib.suppress(KeyringError):
             keyring.delete_password(SERVICE, server_url)
         self._forget_in_file(server_url)
@@ -80,6 +82,3 @@ class TokenStore:
             json.dump(tokens, handle, indent=1)
         os.replace(temporary, self.fallback_file)
 
-
-def normalise(server_url: str) -> str:
-    return server_url.strip().rstrip("/")
