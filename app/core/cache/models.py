@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -165,6 +166,8 @@ class SyncState(Base):
     remote_project_id: Mapped[str] = mapped_column(String(64))
     cursor: Mapped[str | None] = mapped_column(Text)
     last_sync_ms: Mapped[int | None] = mapped_column(BigInteger)
+    # Unticked in the project chooser: kept with its cursor, left out of "Sync now".
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class SyncedSession(Base):
