@@ -7,19 +7,27 @@ masked with the project's policy (the masker's node mirror carried over from the
 batch), appended as new immutable chunks, summarised into the session's metadata and indexed.
 A session's change number is bumped last, under the project row's lock, so change numbers
 become visible in the order they were handed out and a sync cursor never skips one.
+
+Batches arrive out of order (a retry overtaken by the next batch, a first batch that is late),
+so a batch naming the tracker's session joins the server session that holds it wherever its
+events fall in time, as far as the cutting rules allow. Chunks never change, so events older
+than the stored ones go into a new chunk that starts before its predecessor ends; readers
+merge chunks by timestamp (API.md), and the metadata is kept as if they had come in order.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 import zstandard
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -92,9 +100,6 @@ class _Segment:
 
     session: RecordingSession | None  # None: a new session
     events: list[dict[str, Any]] = field(default_factory=list)
-    # True when this part continues the previous one after a time split (same tab): the
-    # page state and the masker's mirror carry over.
-    continues: bool = False
     # Events that rebuild the page the continued session left (already masked).
     resumed: list[dict[str, Any]] = field(default_factory=list)
 
@@ -133,14 +138,16 @@ def ingest(db: ServerDatabase, project_id: int, batch: Batch, client: ClientInfo
         project = session.get(Project, project_id)
         if project is None:
             raise NotFound("the project of this key no longer exists")
+        visitor = _lock_visitor(session, project.id, batch.visitor_id[:200],
+                                recording.start_ms)
+        # Looked for under the visitor's lock: a retry racing its first attempt waits for it.
         if session.get(IngestBatch, (project.id, digest)) is not None:
             return IngestResult([], 0, duplicate=True)
-        visitor = _lock_visitor(session, project.id, batch.visitor_id[:200],
-                                recording.events[0]["timestamp"])
         writer = _SessionWriter(session, project, visitor, batch, client,
                                 policy_from_json(project.privacy))
         touched = writer.write(recording.events)
         _identify(visitor, recording.events)
+        visitor.first_seen_ms = min(visitor.first_seen_ms, recording.start_ms)
         visitor.last_seen_ms = max(visitor.last_seen_ms, recording.end_ms)
         _bump_change_numbers(session, project.id, touched)
         session.add(IngestBatch(project_id=project.id, digest=digest, received_ms=_now_ms()))
@@ -157,13 +164,19 @@ class _SessionWriter:
         self.window_key = batch.window_id or ""
 
     def write(self, events: list[dict[str, Any]]) -> list[RecordingSession]:
-        current = self._open_session(events[0]["timestamp"])
-        masker = self._restore_masker(current)
+        first_ts, last_ts = events[0]["timestamp"], events[-1]["timestamp"]
+        before = self._session_before(first_ts)
+        if self.batch.session_id is None:
+            candidates = [before] if before is not None else []
+        else:
+            candidates = self._tracker_sessions(first_ts, last_ts)
+        segments = _segments(candidates, events)
+        masker = self._restore_masker(segments[0].session or before)
         touched: list[RecordingSession] = []
-        previous = current
-        for segment in self._segments(current, events):
-            row = segment.session or self._new_session(segment,
-                                                       previous if segment.continues else None)
+        # A new session goes on from the one before it (same tab): page and mirror carry over.
+        previous = before
+        for segment in segments:
+            row = segment.session or self._new_session(segment, previous)
             self._append(row, segment, masker)
             touched.append(row)
             previous = row
@@ -171,35 +184,30 @@ class _SessionWriter:
 
     # -- where the events go -------------------------------------------------------------------
 
-    def _segments(self, current: RecordingSession | None,
-                  events: list[dict[str, Any]]) -> list[_Segment]:
-        """Cut the batch where a session ends: 15 minutes without events or 60 in all."""
-        segment = _Segment(current)
-        segments = [segment]
-        start = current.start_ms if current else events[0]["timestamp"]
-        end = current.end_ms if current else start
-        for event in events:
-            ts = event["timestamp"]
-            if ts - end > INACTIVITY_MS or ts - start >= MAX_SESSION_MS:
-                if segment.events or segment.session is not None:
-                    segment = _Segment(None, continues=True)
-                    segments.append(segment)
-                start = end = ts
-            segment.events.append(event)
-            end = max(end, ts)
-        return [s for s in segments if s.events]
-
-    def _open_session(self, first_ts: int) -> RecordingSession | None:
-        """The visitor's latest session that began before this batch (in the tracker's own
-        session, when it names one)."""
+    def _visitor_sessions(self) -> Select[tuple[RecordingSession]]:
+        """The visitor's live sessions (in the tracker's own session, when it names one)."""
         query = select(RecordingSession).where(
             RecordingSession.project_id == self.project.id,
             RecordingSession.visitor_id == self.visitor.id,
-            RecordingSession.deleted_ms.is_(None),
-            RecordingSession.start_ms <= first_ts)
+            RecordingSession.deleted_ms.is_(None))
         if self.batch.session_id is not None:
             query = query.where(RecordingSession.client_session_id == self.batch.session_id)
-        return self.session.scalar(query.order_by(RecordingSession.start_ms.desc()).limit(1))
+        return query
+
+    def _session_before(self, first_ts: int) -> RecordingSession | None:
+        """The latest session that began before this batch: a batch without a tracker session
+        id goes on with it, and a session cut out of the same tab continues its page."""
+        return self.session.scalar(self._visitor_sessions().where(
+            RecordingSession.start_ms <= first_ts
+        ).order_by(RecordingSession.start_ms.desc()).limit(1))
+
+    def _tracker_sessions(self, first_ts: int, last_ts: int) -> list[RecordingSession]:
+        """The tracker session's server sessions that some event of this batch might join,
+        by start (a late batch may belong before a session's first event)."""
+        return list(self.session.scalars(self._visitor_sessions().where(
+            RecordingSession.end_ms >= first_ts - INACTIVITY_MS,
+            RecordingSession.start_ms <= last_ts + INACTIVITY_MS,
+        ).order_by(RecordingSession.start_ms)))
 
     def _new_session(self, segment: _Segment,
                      continues: RecordingSession | None) -> RecordingSession:
@@ -249,9 +257,7 @@ class _SessionWriter:
             return []
         window = previous.window_ids.index(self.window_key)
         mirror, meta = DomMirror(), None
-        blobs = self.session.scalars(select(RecordingChunk.data).where(
-            RecordingChunk.session_id == previous.id).order_by(RecordingChunk.seq))
-        for event, event_window in iter_chunk_events(iter(blobs)):
+        for event, event_window in self._stored_events(previous):
             if event_window != window:
                 continue
             mirror.apply(event)
@@ -268,9 +274,25 @@ class _SessionWriter:
             resumed.insert(0, {"type": int(EventType.META), "timestamp": ts, "data": meta})
         return resumed
 
+    def _stored_events(self, row: RecordingSession) -> Iterator[tuple[dict[str, Any], int]]:
+        """(event, window index) of a session in time order. Chunks are read one at a time
+        unless a late batch's chunk overlaps an earlier one; then all are merged, stably."""
+        bounds = self.session.execute(select(RecordingChunk.start_ms, RecordingChunk.end_ms)
+                                      .where(RecordingChunk.session_id == row.id)
+                                      .order_by(RecordingChunk.seq)).all()
+        blobs = self.session.scalars(select(RecordingChunk.data).where(
+            RecordingChunk.session_id == row.id).order_by(RecordingChunk.seq))
+        events = iter_chunk_events(iter(blobs))
+        if all(a.end_ms <= b.start_ms for a, b in itertools.pairwise(bounds)):
+            return events
+        return iter(sorted(events, key=lambda item: item[0]["timestamp"]))
+
     # -- storing -------------------------------------------------------------------------------
 
     def _append(self, row: RecordingSession, segment: _Segment, masker: Masker) -> None:
+        # Events from before the session's last one (a late batch): where they fall among
+        # the stored pages is only known from the index.
+        late = segment.events[0]["timestamp"] < row.end_ms
         if self.window_key not in row.window_ids:
             row.window_ids = [*row.window_ids, self.window_key]
         window = row.window_ids.index(self.window_key)
@@ -290,9 +312,10 @@ class _SessionWriter:
             size=len(chunk.data), sha256=hashlib.sha256(chunk.data).hexdigest(),
             data=chunk.data, created_ms=now) for chunk in chunked.chunks)
         self._index_events(row, events, [(offset + c.seq, c.event_count)
-                                         for c in chunked.chunks])
+                                         for c in chunked.chunks],
+                           self._page_at(row, events[0]["timestamp"]) if late else row.exit_page)
         self._store_assets(row, events)
-        self._summarise(row, events, windows)
+        self._summarise(row, events, windows, late)
         row.chunk_count = offset + len(chunked.chunks)
         row.stored_size += sum(len(c.data) for c in chunked.chunks)
         row.raw_size += self.batch.raw_size
@@ -302,8 +325,7 @@ class _SessionWriter:
         self.session.flush()
 
     def _index_events(self, row: RecordingSession, events: list[dict[str, Any]],
-                      chunks: list[tuple[int, int]]) -> None:
-        url = row.exit_page
+                      chunks: list[tuple[int, int]], url: str | None) -> None:
         rows = []
         start = 0
         for seq, count in chunks:
@@ -335,8 +357,22 @@ class _SessionWriter:
             self.session.execute(insert(SessionAsset).values(
                 session_id=row.id, url_sha256=url_key).on_conflict_do_nothing())
 
+    def _page_at(self, row: RecordingSession, ts: int) -> str | None:
+        """The page the session showed at `ts`, by its indexed pageviews."""
+        return self.session.scalar(select(SessionEvent.url).where(
+            SessionEvent.session_id == row.id, SessionEvent.kind == "pageview",
+            SessionEvent.ts_ms <= ts).order_by(SessionEvent.ts_ms.desc(),
+                                               SessionEvent.id.desc()).limit(1))
+
+    def _indexed_pages(self, row: RecordingSession) -> list[str]:
+        """The session's pages in time order, from its indexed pageviews."""
+        urls = self.session.scalars(select(SessionEvent.url).where(
+            SessionEvent.session_id == row.id, SessionEvent.kind == "pageview"
+        ).order_by(SessionEvent.ts_ms, SessionEvent.id))
+        return _extend_pages([], [url for url in urls if url])
+
     def _summarise(self, row: RecordingSession, events: list[dict[str, Any]],
-                   windows: list[int]) -> None:
+                   windows: list[int], late: bool) -> None:
         summary = summarize(Recording("ingest", events, windows, row.window_ids))
         row.start_ms = min(row.start_ms, summary.start_ms)
         row.end_ms = max(row.end_ms, summary.end_ms)
@@ -348,10 +384,7 @@ class _SessionWriter:
                                               else 0)
         if activity:
             row.last_activity_ms = max(activity[-1], row.last_activity_ms or 0)
-        pages = list(row.pages)
-        for page in summary.pages:
-            if not pages or pages[-1] != page:
-                pages.append(page)
+        pages = self._indexed_pages(row) if late else _extend_pages(row.pages, summary.pages)
         row.pages = pages[:MAX_PAGES_KEPT]
         row.page_count = len(pages)
         row.landing_page = pages[0] if pages else None
@@ -369,6 +402,50 @@ class _SessionWriter:
         row.input_count += summary.input_count
         row.error_count += summary.error_count
         row.custom_count += summary.custom_count
+
+
+def _segments(candidates: list[RecordingSession],
+              events: list[dict[str, Any]]) -> list[_Segment]:
+    """Cut the batch where sessions end; each part joins the known session it fits, or
+    starts a new one. A session is joined at most once: the events only move forward."""
+    segments: list[_Segment] = []
+    start = end = 0
+    for event in events:
+        ts = event["timestamp"]
+        if not segments or not _fits(start, end, ts):
+            used = [segment.session for segment in segments]
+            row = _fitting([c for c in candidates if c not in used], ts)
+            segments.append(_Segment(row))
+            start, end = (row.start_ms, row.end_ms) if row is not None else (ts, ts)
+        segments[-1].events.append(event)
+        start, end = min(start, ts), max(end, ts)
+    return segments
+
+
+def _fits(start: int, end: int, ts: int) -> bool:
+    """Whether an event at `ts` may join a session spanning `start`..`end`: no 15 minutes
+    without events on either side, 60 minutes in all."""
+    return (start - INACTIVITY_MS <= ts <= end + INACTIVITY_MS
+            and max(end, ts) - min(start, ts) < MAX_SESSION_MS)
+
+
+def _fitting(candidates: list[RecordingSession], ts: int) -> RecordingSession | None:
+    """The session an event at `ts` joins: the latest that began before it, else the first
+    that begins after it (the event came late)."""
+    fitting = [row for row in candidates if _fits(row.start_ms, row.end_ms, ts)]
+    started = [row for row in fitting if row.start_ms <= ts]
+    if started:
+        return started[-1]
+    return fitting[0] if fitting else None
+
+
+def _extend_pages(pages: list[str], more: list[str]) -> list[str]:
+    """`pages` then `more`, without a page repeated right after itself (a reload)."""
+    pages = list(pages)
+    for page in more:
+        if not pages or pages[-1] != page:
+            pages.append(page)
+    return pages
 
 
 def _masker_states(row: RecordingSession | None) -> dict[str, Any]:

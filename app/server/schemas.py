@@ -234,7 +234,8 @@ class IngestIn(BaseModel):
                             description="The tracker's anonymous id for this visitor.")
     session_id: str | None = Field(None, max_length=200,
                                    description="The tracker's own session id, if it keeps "
-                                               "one; the server still ends sessions after 15 "
+                                               "one: a late batch still joins its session. "
+                                               "The server still ends sessions after 15 "
                                                "minutes without events or 60 in all.")
     window_id: str | None = Field(None, max_length=200,
                                   description="Tab id, for trackers that record several tabs "
