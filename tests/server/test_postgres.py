@@ -101,3 +101,29 @@ def test_concurrent_batches_of_one_visitor_are_stored_in_turn(postgres_url: str)
             assert session["click_count"] == 25 and session["change_seq"] == 25
     finally:
         db.close()
+
+
+def test_a_retry_racing_its_first_attempt_is_stored_once(postgres_url: str) -> None:
+    db = ServerDatabase(postgres_url)
+    try:
+        tenant = make_tenant(db, "Retry")
+        body = batch("v", checkout_visit(), session_id="tab")
+        with running_server(db) as base, httpx.Client(base_url=base, timeout=60) as client:
+            client.post("/api/v1/ingest", json=batch("v", checkout_visit(T0 - MINUTE),
+                                                     session_id="tab"),
+                        headers={"X-Project-Key": tenant.project_key})
+
+            def send(_: int) -> httpx.Response:
+                return client.post("/api/v1/ingest", json=body, headers={
+                    "X-Project-Key": tenant.project_key})
+
+            with ThreadPoolExecutor(8) as pool:
+                answers = list(pool.map(send, range(16)))
+            assert {a.status_code for a in answers} == {200}
+            assert [a.json()["duplicate"] for a in answers].count(False) == 1
+            auth = {"Authorization": f"Bearer {tenant.admin_token}"}
+            [session] = client.get(f"/api/v1/projects/{tenant.project_id}/sessions",
+                                   headers=auth).json()["sessions"]
+            assert session["event_count"] == 24
+    finally:
+        db.close()
