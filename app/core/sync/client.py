@@ -190,8 +190,7 @@ class SyncClient:
             raise ProtocolError(f"{self.server_url} sent {what} damaged ({failure}), "
                                 f"{attempts} time(s)")
         raise NetworkError(f"could not get {what} from {self.server_url}: {failure} "
-                           f"(gave up after {attempts} attempt(s)); what was synced so far "
-                           "is kept, and the next sync goes on from there")
+                           f"(gave up after {attempts} attempt(s))")
 
     def _refusal(self, response: httpx.Response, what: str) -> SyncError:
         detail = _detail(response)

@@ -21,9 +21,11 @@ import httpx
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.core.cache.database import Cache
+from app.core.cache.writing import now_ms
 from app.core.privacy import DEFAULT_POLICY, PrivacyPolicy
+from app.core.sync.choice import mark_synced
 from app.core.sync.client import SyncClient
-from app.core.sync.errors import NotFoundError, ProtocolError, SyncError
+from app.core.sync.errors import NetworkError, NotFoundError, ProtocolError, SyncError
 from app.core.sync.fetching import (
     FetchContext,
     Listed,
@@ -123,6 +125,11 @@ def sync(cache: Cache, server_url: str, token: str,
                 raise
     except Cancelled:
         report.cancelled = True
+    except NetworkError as exc:
+        error = NetworkError(f"{exc}; what was synced so far is kept, and the next sync goes "
+                             "on from there")
+        error.report = report
+        raise error from exc
     except SyncError as exc:
         exc.report = report
         raise
@@ -253,6 +260,8 @@ class _SyncRun:
                 except Exception:
                     if completed:
                         raise
+        with self.cache.session() as session:
+            mark_synced(session, project.local_id, now_ms())
 
     def _fetch_ahead(self, context: FetchContext, upcoming: _Listing,
                      pending: deque[tuple[Listed, Future[PreparedSession | Skipped] | None]]
