@@ -11,8 +11,9 @@ import pytest
 # Qt must be headless before any Qt module loads; QtWebEngine's Chromium cannot sandbox as root.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox --disable-gpu")
-# Tests never touch the user's real cache.
+# Tests never touch the user's real cache or keyring.
 os.environ.pop("TAPEVIEW_CACHE", None)
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED_FIXTURES = PROJECT_ROOT.parent / "shared" / "fixtures" / "rrweb"

@@ -1,4 +1,4 @@
-"""What a new user sees first: an empty cache, and the two ways to fill it."""
+"""What a new user sees first: an empty cache, and the ways to fill it."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 TITLE = "No sessions yet"
-EXPLANATION = ("Import rrweb recordings to browse and replay them: JSON event arrays, JSONL, "
-               "PostHog or Highlight exports, gzip-compressed or not.")
+EXPLANATION = ("Import rrweb recordings to browse and replay them (JSON event arrays, JSONL, "
+               "PostHog or Highlight exports, gzip-compressed or not), or connect to a Tapeview "
+               "server to sync your projects' sessions; its dialog can also start a demo "
+               "server on this computer.")
 DROP_HINT = "You can also drop recording files or folders onto this window."
 COLUMN_WIDTH = 560
 
@@ -16,6 +18,7 @@ COLUMN_WIDTH = 560
 class EmptyState(QWidget):
     importRequested = Signal()
     demoRequested = Signal()
+    connectRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -34,6 +37,10 @@ class EmptyState(QWidget):
         self.demo_button.setToolTip("A dozen generated visits to an example shop, to try "
                                     "Tapeview without recordings of your own")
         self.demo_button.clicked.connect(self.demoRequested)
+        self.connect_button = QPushButton("Connect to a server…")
+        self.connect_button.setToolTip("Sync the sessions of your projects from a Tapeview "
+                                       "server, or start a demo server on this computer")
+        self.connect_button.clicked.connect(self.connectRequested)
 
         for label in (title, explanation, hint):
             label.setWordWrap(True)
@@ -48,6 +55,7 @@ class EmptyState(QWidget):
         buttons.addStretch(1)
         buttons.addWidget(self.import_button)
         buttons.addWidget(self.demo_button)
+        buttons.addWidget(self.connect_button)
         buttons.addStretch(1)
         column_layout.addLayout(buttons)
         column_layout.addWidget(hint)

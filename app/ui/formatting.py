@@ -51,3 +51,15 @@ def cache_location(description: str) -> str:
     if url.get_backend_name() == "sqlite" and url.database:
         return url.database
     return description
+
+
+def time_ago(ms: int, now_ms: int) -> str:
+    """"just now", "12 min ago", "3 h ago", else the local date and time."""
+    seconds = max(0, now_ms - ms) // 1000
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    if seconds < 86_400:
+        return f"{seconds // 3600} h ago"
+    return local_time(ms)

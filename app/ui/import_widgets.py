@@ -1,16 +1,13 @@
-"""What an import looks like: progress in the status bar, then a summary of the files."""
+"""What an import ends with: a summary of the files, rejected ones first."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
-    QProgressBar,
-    QPushButton,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -20,45 +17,6 @@ from PySide6.QtWidgets import (
 from app.ui.import_controller import ImportOutcome
 
 STATUS_TEXT = {"imported": "Imported", "duplicate": "Already cached", "rejected": "Rejected"}
-
-
-class ImportProgress(QWidget):
-    """A progress bar with a Cancel button, shown in the status bar while an import runs."""
-
-    cancelRequested = Signal()
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._message = QLabel()
-        self._bar = QProgressBar()
-        self._bar.setMaximumWidth(200)
-        self._bar.setTextVisible(True)
-        self._bar.setFormat("%v / %m")
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop after the file being imported now")
-        self.cancel_button.clicked.connect(self._cancel)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self._message)
-        layout.addWidget(self._bar)
-        layout.addWidget(self.cancel_button)
-        self.hide()
-
-    def start(self) -> None:
-        self._message.setText("Importing…")
-        self._bar.setRange(0, 0)  # busy until the first report says how many files
-        self.cancel_button.setEnabled(True)
-        self.show()
-
-    def update_progress(self, done: int, total: int, message: str) -> None:
-        self._message.setText(message)
-        self._bar.setRange(0, max(total, 1))
-        self._bar.setValue(done)
-
-    def _cancel(self) -> None:
-        self.cancel_button.setEnabled(False)
-        self._message.setText("Cancelling after this file…")
-        self.cancelRequested.emit()
 
 
 class ImportSummaryDialog(QDialog):

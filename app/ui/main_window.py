@@ -6,7 +6,8 @@ cache, counting, paging and importing all happen on the worker (see `app.ui.task
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from PySide6 import __version__ as pyside_version
@@ -41,7 +42,10 @@ from PySide6.QtWidgets import (
 from app import __version__
 from app.core.cache.database import Cache
 from app.core.cache.queries import ProjectInfo, SessionInfo, list_projects
+from app.core.credentials import TokenStore
+from app.core.sync.choice import SyncedServer
 from app.ui import formatting
+from app.ui.connect_dialog import ConnectDialog
 from app.ui.details_pane import DetailsPane
 from app.ui.empty_state import EmptyState
 from app.ui.import_controller import (
@@ -50,10 +54,12 @@ from app.ui.import_controller import (
     ImportOutcome,
     paths_from_mime,
 )
-from app.ui.import_widgets import ImportProgress, ImportSummaryDialog
+from app.ui.import_widgets import ImportSummaryDialog
 from app.ui.player.player_widget import PlayerWidget
 from app.ui.project_picker import ProjectPicker
 from app.ui.session_model import COLUMN_OF_SORT, COLUMNS, SessionTableModel
+from app.ui.sync_controller import SyncController, SyncOutcome, default_demo_folder
+from app.ui.task_progress import TaskProgress
 from app.ui.tasks import TaskManager, describe_error
 
 TITLE = "Tapeview"
@@ -73,7 +79,8 @@ class MainWindow(QMainWindow):
     cacheFailed = Signal(str)  # why the cache cannot be opened, for the user
     refreshed = Signal(int)  # sessions in the cache, after the projects were (re)read
 
-    def __init__(self, cache_location: str | None = None,
+    def __init__(self, cache_location: str | None = None, *,
+                 tokens: TokenStore | None = None, demo_folder: Path | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(TITLE)
@@ -88,6 +95,9 @@ class MainWindow(QMainWindow):
         self.tasks.failed.connect(self._show_error)
         self.sessions = SessionTableModel(self.tasks, self)
         self.importer = ImportController(self.tasks, self)
+        self.syncer = SyncController(self.tasks, tokens or TokenStore(),
+                                     demo_folder or default_demo_folder(), self)
+        self._last_server_url = ""
 
         self._pages = QStackedWidget()
         self._opening = QLabel("Opening the cache…")
@@ -143,6 +153,23 @@ class MainWindow(QMainWindow):
         self.tasks.run("Read the projects", lambda context: load_projects(context.cache),
                        self._projects_loaded)
         self.sessions.refresh()
+        self._refresh_sync_status()
+
+    def _refresh_sync_status(self) -> None:
+        self.syncer.servers(self._show_sync_status)
+
+    def _show_sync_status(self, servers: list[SyncedServer]) -> None:
+        if not servers:
+            self.sync_label.setText("Not synced")
+            self.sync_label.setToolTip("Connect to a server with File → Connect to Server…")
+            return
+        self._last_server_url = servers[0].server_url
+        last = max((s.last_sync_ms for s in servers if s.last_sync_ms), default=None)
+        when = formatting.time_ago(last, int(time.time() * 1000)) if last else "never"
+        self.sync_label.setText(f"Synced {when}")
+        self.sync_label.setToolTip("\n".join(
+            f"{server.server_url}: {len(server.chosen_project_ids)} project(s) chosen"
+            for server in servers))
 
     def _projects_loaded(self, projects: list[ProjectInfo]) -> None:
         self.project_picker.set_projects(projects)
@@ -202,6 +229,36 @@ class MainWindow(QMainWindow):
         if outcome.rejected:
             self.import_summary = ImportSummaryDialog(outcome, self)
             self.import_summary.show()
+
+    # Syncing ------------------------------------------------------------------------------
+
+    def open_connect_dialog(self) -> ConnectDialog:
+        """Sign in to a server and choose its projects; the sync starts when they are chosen."""
+        dialog = ConnectDialog(self.syncer, self._last_server_url, self)
+        dialog.syncRequested.connect(lambda request: self._start_sync(
+            lambda: self.syncer.start([request])))
+        dialog.demoRequested.connect(self.start_demo_server)
+        dialog.open()
+        return dialog
+
+    def sync_now(self) -> bool:
+        return self._start_sync(self.syncer.sync_now)
+
+    def start_demo_server(self) -> bool:
+        return self._start_sync(self.syncer.start_demo)
+
+    def _start_sync(self, start: Callable[[], bool]) -> bool:
+        if self._cache_description is None or not start():
+            self.statusBar().showMessage("Wait for the cache to open and the sync running now "
+                                         "to finish.", STATUS_MESSAGE_MS)
+            return False
+        return True
+
+    def _sync_finished(self, outcome: SyncOutcome) -> None:
+        self.statusBar().showMessage(outcome.summary(), STATUS_MESSAGE_MS)
+
+    def _sync_failed(self, message: str) -> None:
+        self._show_error("Sync", message)
 
     # Showing ------------------------------------------------------------------------------
 
@@ -287,6 +344,7 @@ class MainWindow(QMainWindow):
         for player in self.players():
             player.shutdown()
         self.tasks.shutdown()
+        self.syncer.shutdown()
         super().closeEvent(event)
 
     # Building -----------------------------------------------------------------------------
@@ -359,6 +417,19 @@ class MainWindow(QMainWindow):
         demo_action.triggered.connect(self.load_demo)
         file_menu.addAction(demo_action)
         file_menu.addSeparator()
+        connect_action = QAction("&Connect to Server…", self)
+        connect_action.triggered.connect(self.open_connect_dialog)
+        file_menu.addAction(connect_action)
+        sync_action = QAction("&Sync Now", self)
+        sync_action.setShortcut(QKeySequence.StandardKey.Refresh)
+        sync_action.triggered.connect(self.sync_now)
+        file_menu.addAction(sync_action)
+        demo_server_action = QAction("Start D&emo Server", self)
+        demo_server_action.setToolTip("Run a server with a demo organization on this computer "
+                                      "and sync its sessions")
+        demo_server_action.triggered.connect(self.start_demo_server)
+        file_menu.addAction(demo_server_action)
+        file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.setMenuRole(QAction.MenuRole.QuitRole)
@@ -377,9 +448,15 @@ class MainWindow(QMainWindow):
         help_menu.addAction(about_action)
 
     def _build_status_bar(self) -> None:
-        self.import_progress = ImportProgress()
+        self.import_progress = TaskProgress("Importing…", "Stop after the file being imported "
+                                            "now", "Cancelling after this file…")
+        self.sync_progress = TaskProgress("Syncing…", "Stop after the session being written now;"
+                                          " what was synced stays", "Cancelling the sync…")
+        self.sync_label = QLabel()
         self.cache_label = QLabel()
         self.statusBar().addPermanentWidget(self.import_progress)
+        self.statusBar().addPermanentWidget(self.sync_progress)
+        self.statusBar().addPermanentWidget(self.sync_label)
         self.statusBar().addPermanentWidget(self.cache_label)
 
     def _connect(self) -> None:
@@ -400,3 +477,11 @@ class MainWindow(QMainWindow):
         self.importer.stopped.connect(self.import_progress.hide)
         self.importer.stopped.connect(self.refresh)
         self.import_progress.cancelRequested.connect(self.importer.cancel)
+        self.empty_state.connectRequested.connect(self.open_connect_dialog)
+        self.syncer.started.connect(self.sync_progress.start)
+        self.syncer.progressed.connect(self.sync_progress.update_progress)
+        self.syncer.finished.connect(self._sync_finished)
+        self.syncer.failed.connect(self._sync_failed)
+        self.syncer.stopped.connect(self.sync_progress.hide)
+        self.syncer.stopped.connect(self.refresh)
+        self.sync_progress.cancelRequested.connect(self.syncer.cancel)

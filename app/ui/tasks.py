@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -26,6 +27,9 @@ ProgressHandler = Callable[[int, int, str], None]
 
 WORKER_THREAD_PREFIX = "tapeview-cache"
 COMPUTE_THREAD_PREFIX = "tapeview-compute"
+ONLINE_THREAD_PREFIX = "tapeview-online"
+# A sync and a project listing (the connect dialog) may run at once.
+ONLINE_THREADS = 2
 log = logging.getLogger(__name__)
 
 
@@ -77,6 +81,13 @@ class TaskManager(QObject):
         # CPU work that needs no cache (preparing a replay) must not hold up cache reads.
         self._compute = ThreadPoolExecutor(max_workers=1,
                                            thread_name_prefix=COMPUTE_THREAD_PREFIX)
+        # Work that waits on the network (a sync: minutes) must not hold up the cache worker
+        # either: it writes through a cache connection of its own (WAL lets both proceed).
+        self._online = ThreadPoolExecutor(max_workers=ONLINE_THREADS,
+                                          thread_name_prefix=ONLINE_THREAD_PREFIX)
+        self._online_cache: Cache | None = None
+        self._online_lock = threading.Lock()
+        self._location: str | None = None
         self._bridge = _Bridge(self)
         self._bridge.finished.connect(self._deliver_result)
         self._bridge.failed.connect(self._deliver_error)
@@ -97,6 +108,7 @@ class TaskManager(QObject):
 
         def work(_task: Task) -> str:
             self._cache = Cache(location)
+            self._location = location
             return self._cache.description
 
         return self._submit("Open the cache", work, on_done, on_error, None)
@@ -132,6 +144,28 @@ class TaskManager(QObject):
         return self._submit(title, with_progress, on_done, on_error, on_progress,
                             self._compute)
 
+    def run_online(self, title: str, work: Callable[[TaskContext], T],
+                   on_done: Callable[[T], None], on_error: ErrorHandler | None = None,
+                   on_progress: ProgressHandler | None = None) -> Task:
+        """Like `run`, on a thread for work that waits on the network, with its own
+        connection to the same cache; runs beside cache work instead of after it."""
+
+        def with_context(task: Task) -> T:
+            context = TaskContext(self._open_online_cache(), task.cancel_token,
+                                  lambda done, total, message: self._bridge.progressed.emit(
+                                      task.id, done, total, message))
+            return work(context)
+
+        return self._submit(title, with_context, on_done, on_error, on_progress, self._online)
+
+    def _open_online_cache(self) -> Cache:
+        with self._online_lock:
+            if self._online_cache is None:
+                if self._cache is None:
+                    raise CacheError("The cache is not open.")
+                self._online_cache = Cache(self._location)
+            return self._online_cache
+
     def report_error(self, title: str, error: Exception) -> None:
         """Show a failure to the user (for handlers that clean up, then want it shown)."""
         if not isinstance(error, CacheError | OSError):
@@ -154,6 +188,9 @@ class TaskManager(QObject):
         self._executor.submit(self._close_cache)
         self._executor.shutdown(wait=True)
         self._compute.shutdown(wait=True)
+        self._online.shutdown(wait=True)
+        if self._online_cache is not None:
+            self._online_cache.close()
 
     def _close_cache(self) -> None:
         if self._cache is not None:

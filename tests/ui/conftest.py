@@ -12,8 +12,9 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from app.core.credentials import TokenStore
 from app.ui.main_window import MainWindow
-from app.ui.tasks import COMPUTE_THREAD_PREFIX, WORKER_THREAD_PREFIX
+from app.ui.tasks import COMPUTE_THREAD_PREFIX, ONLINE_THREAD_PREFIX, WORKER_THREAD_PREFIX
 
 WINDOW_READY_MS = 10_000
 
@@ -21,7 +22,8 @@ WINDOW_READY_MS = 10_000
 
 def worker_threads() -> list[threading.Thread]:
     return [thread for thread in threading.enumerate()
-            if thread.name.startswith((WORKER_THREAD_PREFIX, COMPUTE_THREAD_PREFIX))
+            if thread.name.startswith((WORKER_THREAD_PREFIX, COMPUTE_THREAD_PREFIX,
+                                       ONLINE_THREAD_PREFIX))
             and thread.is_alive()]
 
 
@@ -43,7 +45,9 @@ def main_window(qtbot: QtBot, tmp_path: Path) -> Iterator[MainWindowFactory]:
 
     def make(cache_location: Path | str | None = None, files: Sequence[Path] = (),
              ready: bool = True) -> MainWindow:
-        window = MainWindow(str(cache_location or tmp_path / "cache.sqlite3"))
+        window = MainWindow(str(cache_location or tmp_path / "cache.sqlite3"),
+                            tokens=TokenStore(tmp_path / "tokens.json"),
+                            demo_folder=tmp_path / "demo-server")
         window.tasks.failed.connect(lambda title, message: failures.append((title, message)))
         windows.append(window)
         window.show()
