@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.requests import ClientDisconnect
 
 from app import __version__
 from app.server.database import ServerDatabase
@@ -14,6 +17,8 @@ from app.server.routes_ingest import IngestCors
 from app.server.routes_ingest import router as ingest_router
 from app.server.routes_read import router as read_router
 from app.server.settings import ServerSettings
+
+logger = logging.getLogger(__name__)
 
 DESCRIPTION = """\
 The reference server of Tapeview, a session-replay viewer: tracking code sends
@@ -56,5 +61,13 @@ def create_app(db: ServerDatabase, settings: ServerSettings | None = None) -> Fa
             headers["Retry-After"] = str(max(1, round(error.retry_after + 0.5)))
         return JSONResponse({"detail": str(error), "code": error.code},
                             status_code=error.status, headers=headers)
+
+    @app.exception_handler(ClientDisconnect)
+    async def _client_gone(request: Request, _error: ClientDisconnect) -> Response:
+        # A tab closed mid-upload: routine on the web, not a server fault. The body never
+        # arrived whole, so nothing was stored; the answer goes nowhere. No address logged.
+        logger.info("%s %s: the client went away before its request body arrived; nothing "
+                    "was stored", request.method, request.url.path)
+        return Response(status_code=400)
 
     return app

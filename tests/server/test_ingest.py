@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import gzip
+import logging
+import socket
+import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import httpx
 import orjson
@@ -12,7 +17,7 @@ from sqlalchemy import func, select
 
 from app.core.recording.chunks import decode_chunk
 from app.server.database import ServerDatabase
-from app.server.models import Project, RecordingChunk, RecordingSession
+from app.server.models import IngestBatch, Project, RecordingChunk, RecordingSession, Visitor
 from app.server.settings import ServerSettings
 from tests.server.conftest import ServerFactory, Tenant, make_tenant
 from tests.server.recordings import (
@@ -301,3 +306,46 @@ def test_concurrent_batches_of_one_visitor_are_stored_in_turn(client: httpx.Clie
                         headers=auth(tenant)).json()
     assert [c["seq"] for c in chunks] == list(range(len(chunks)))
     assert (session["click_count"], session["change_seq"]) == (24, 25)
+
+
+@contextmanager
+def server_log() -> Iterator[list[logging.LogRecord]]:
+    """Every record the server logs (uvicorn's loggers do not propagate to the root)."""
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.DEBUG)
+    handler.emit = records.append  # type: ignore[method-assign]
+    loggers = [logging.getLogger(name) for name in ("uvicorn", "app")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.addHandler(handler)
+    logging.getLogger("app").setLevel(logging.INFO)
+    try:
+        yield records
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.removeHandler(handler)
+            logger.setLevel(level)
+
+
+def test_a_client_gone_mid_upload_is_logged_quietly_and_stores_nothing(
+        client: httpx.Client, tenant: Tenant, db: ServerDatabase) -> None:
+    body = orjson.dumps(batch("v", checkout_visit()))
+    head = (f"POST /api/v1/ingest HTTP/1.1\r\nHost: {client.base_url.host}\r\n"
+            f"X-Project-Key: {tenant.project_key}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body) + 1000}\r\n\r\n").encode()
+    with server_log() as records:
+        # A tab closing mid-upload: headers promise more than is sent, then the socket closes.
+        with socket.create_connection((client.base_url.host, client.base_url.port)) as sock:
+            sock.sendall(head + body)
+            time.sleep(0.2)
+        deadline = time.monotonic() + 10
+        while not records and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.2)  # anything else it would log
+    assert [(r.levelname, r.exc_info) for r in records] == [("INFO", None)], \
+        [r.getMessage() for r in records]
+    assert "nothing was stored" in records[0].getMessage()
+    with db.read() as session:
+        for model in (RecordingSession, RecordingChunk, IngestBatch, Visitor):
+            assert session.scalar(select(func.count()).select_from(model)) == 0, model
+    assert post(client, tenant, batch("v", checkout_visit())).status_code == 200
