@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import keyring
 import platformdirs
 from keyring.errors import KeyringError
 
+from app.core.private_files import write_private_json
 from app.core.sync.client import normalize_server_url
 
 SERVICE = "tapeview"
@@ -74,11 +74,4 @@ class TokenStore:
             if isinstance(data, dict) else {}
 
     def _write(self, tokens: dict[str, str]) -> None:
-        """Replace the file atomically, created with owner-only permissions from the start."""
-        self.fallback_file.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.fallback_file.with_name(self.fallback_file.name + ".new")
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w") as handle:
-            json.dump(tokens, handle, indent=1)
-        os.replace(temporary, self.fallback_file)
-
+        write_private_json(self.fallback_file, tokens)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import errno
 import json
-import os
 import socket
 import threading
 import time
@@ -24,6 +23,7 @@ import httpx
 import uvicorn
 
 from app.core.demo import DEFAULT_DEMO_COUNT, DemoSession, demo_sessions
+from app.core.private_files import write_private_json
 from app.core.sync.client import normalize_server_url
 from app.core.tasks import Cancelled, CancelToken, ProgressCallback, no_progress
 from app.server import accounts
@@ -154,13 +154,7 @@ class EmbeddedServer:
             else None
 
     def _save(self, saved: dict[str, Any]) -> None:
-        """Owner-only from the start: the file holds the demo admin's token."""
-        path = self.folder / STATE_FILE
-        temporary = path.with_name(path.name + ".new")
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w") as handle:
-            json.dump(saved, handle)
-        os.replace(temporary, path)
+        write_private_json(self.folder / STATE_FILE, saved)  # it holds the admin's token
 
 
 def post_demo_visits(url: str, project_key: str, count: int = DEFAULT_DEMO_COUNT,
