@@ -49,6 +49,8 @@ def create_app(db: ServerDatabase, settings: ServerSettings | None = None) -> Fa
     app.state.db = db
     app.state.settings = settings
     app.state.limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
+    app.state.visitor_limiter = RateLimiter(settings.visitor_rate_per_second,
+                                            settings.visitor_rate_burst)
     app.include_router(ingest_router)
     app.include_router(admin_router)
     app.include_router(read_router)

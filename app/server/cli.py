@@ -3,16 +3,20 @@
 The shell has the rights of whoever can open the database, so these commands act without a
 token: that is how the first Admin's token comes to exist. Secrets (tokens, project keys) are
 printed alone on stdout, so scripts can capture them; everything else goes to stderr.
-Only argparse is imported up front: the GUI's command line must not need the server extra.
+Only argparse (and the settings' plain dataclass) is imported up front: the GUI's command
+line must not need the server extra.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
+
+from app.server.settings import ServerSettings
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -34,6 +38,23 @@ def add_server_commands(commands: argparse._SubParsersAction) -> None:
                        "(default 127.0.0.1; put a TLS proxy in front for the internet)")
     serve.add_argument("--port", type=int, default=DEFAULT_PORT,
                        help=f"port (default {DEFAULT_PORT})")
+    limits = serve.add_argument_group(
+        "ingest rate limits", "Beyond these a tracker is answered 429 with Retry-After and "
+        "sends the batch again later. All of a site's visitors share its project key.")
+    defaults = ServerSettings()
+    limits.add_argument("--key-rate", type=_positive(float), metavar="N",
+                        default=defaults.rate_per_second,
+                        help="requests a second per project key (default %(default)g)")
+    limits.add_argument("--key-burst", type=_positive(int), metavar="N",
+                        default=defaults.rate_burst,
+                        help="requests a key may send at once (default %(default)d)")
+    limits.add_argument("--visitor-rate", type=_positive(float), metavar="N",
+                        default=defaults.visitor_rate_per_second,
+                        help="requests a second per visitor (default %(default)g; a tab "
+                             "sends one every 2 seconds or so)")
+    limits.add_argument("--visitor-burst", type=_positive(int), metavar="N",
+                        default=defaults.visitor_rate_burst,
+                        help="requests a visitor may send at once (default %(default)d)")
     serve.set_defaults(server_handler=_serve)
 
     server = commands.add_parser(
@@ -97,6 +118,21 @@ def _add_org(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--org", required=True, metavar="NAME_OR_ID", help="organization")
 
 
+def _positive(kind: type[int] | type[float]) -> Callable[[str], int | float]:
+    """An argparse type for a finite number above 0 (a rate of 0 would refuse everything)."""
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"not a{' whole' if kind is int else ''} number: {text!r}") from None
+        if not 0 < value < math.inf:
+            raise argparse.ArgumentTypeError(f"must be a number above 0, not {text}")
+        return value
+
+    return parse
+
+
 def _serve(args: argparse.Namespace) -> int:
     try:
         import uvicorn
@@ -117,7 +153,11 @@ def _serve(args: argparse.Namespace) -> int:
           f"API documentation at /docs", file=sys.stderr)
     try:
         # No access log: it would keep every visitor's IP address.
-        uvicorn.run(create_app(db), host=args.host, port=args.port, access_log=False)
+        settings = ServerSettings(rate_per_second=args.key_rate, rate_burst=args.key_burst,
+                                  visitor_rate_per_second=args.visitor_rate,
+                                  visitor_rate_burst=args.visitor_burst)
+        uvicorn.run(create_app(db, settings), host=args.host, port=args.port,
+                    access_log=False)
     finally:
         db.close()
     return 0

@@ -1,5 +1,7 @@
-"""A token bucket per project key: a runaway tracker (or a loop in someone's page) is told to
-slow down with 429 before it fills the database. Kept in memory, per server process."""
+"""Token buckets for ingest: per project key, so a flood cannot fill the database, and per
+visitor, so one runaway tracker (or a loop in someone's page) is told to slow down with 429
+while the site's other visitors go on. Kept in memory, per server process; the visitor's
+bucket is named by the visitor id the batch carries, never by an IP address."""
 
 from __future__ import annotations
 

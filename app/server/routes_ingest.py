@@ -1,8 +1,9 @@
 """`POST /api/v1/ingest`: where tracking code sends batches of rrweb events.
 
 Checked in this order, each with its own clear 4xx: the project key (401), the key's rate
-(429), the body's size (413), its encoding (415), JSON (400), the batch's shape (422). Only a
-batch that passes all of them reaches the database.
+(429), the body's size (413), its encoding (415), JSON (400), the batch's shape (422), the
+visitor's rate (429: the visitor id is only known once the body is parsed). Only a batch that
+passes all of them reaches the database.
 """
 
 from __future__ import annotations
@@ -66,7 +67,8 @@ _REQUEST_BODY = {
         (413, "The body is larger than the server accepts (before or after gzip)."),
         (415, "A Content-Encoding other than gzip."),
         (422, "The JSON is not a batch: the message names the first problem."),
-        (429, "Too many requests for this project key; see Retry-After."))},
+        (429, "Too many requests for this project key, or from this visitor; see "
+              "Retry-After."))},
 )
 async def post_ingest(
         request: Request,
@@ -101,6 +103,10 @@ async def post_ingest(
     body = _decode(body, request.headers.get("content-encoding"),
                    settings.max_decompressed_bytes)
     batch = _parse_batch(body)
+    retry_after = request.app.state.visitor_limiter.acquire(f"{project_id}:{batch.visitor_id}")
+    if retry_after is not None:
+        raise RateLimited(f"more than {settings.visitor_rate_per_second:g} requests a second "
+                          "from this visitor; send larger batches less often", retry_after)
     result = await run_in_threadpool(ingest, db, project_id, batch, _client_info(request))
     return IngestOut(sessions=result.session_ids, events=result.event_count,
                      duplicate=result.duplicate)

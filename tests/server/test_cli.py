@@ -15,7 +15,7 @@ import pytest
 
 from app.cli import main
 from app.server.database import ServerDatabase
-from tests.server.conftest import running_server
+from tests.server.conftest import make_tenant, running_server
 from tests.server.recordings import batch, checkout_visit
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,13 +72,19 @@ def test_bootstrap_from_the_shell_then_use_the_api(tmp_path: Path,
         db.close()
 
 
-def test_serve_runs_the_server(tmp_path: Path) -> None:
+def test_serve_runs_the_server_with_the_limits_given(tmp_path: Path) -> None:
+    db = ServerDatabase(tmp_path / "s.sqlite3")
+    try:
+        tenant = make_tenant(db, "Acme")
+    finally:
+        db.close()
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     process = subprocess.Popen(
         [sys.executable, "-m", "app", "serve", "--db", str(tmp_path / "s.sqlite3"), "--port",
-         str(port)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+         str(port), "--visitor-rate", "0.1", "--visitor-burst", "1"], cwd=ROOT,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         env={**os.environ, "PYTHONWARNINGS": "error"})
     try:
         deadline = time.monotonic() + 30
@@ -91,6 +97,10 @@ def test_serve_runs_the_server(tmp_path: Path) -> None:
                 assert time.monotonic() < deadline, "the server did not start"
                 time.sleep(0.1)
         assert spec.json()["info"]["title"] == "Tapeview server"
+        codes = [httpx.post(f"http://127.0.0.1:{port}/api/v1/ingest", json=batch(
+            "v", checkout_visit()), headers={"X-Project-Key": tenant.project_key}).status_code
+            for _ in range(2)]
+        assert codes == [200, 429]
     finally:
         process.terminate()
         _, err = process.communicate(timeout=30)
@@ -106,3 +116,13 @@ def test_a_database_that_is_not_ours_is_refused(tmp_path: Path,
     code, _, err = tapeview(capsys, "server", "init", "--db", str(other), "--org", "A",
                             "--admin", "a@a.test")
     assert code == 2 and "not a Tapeview server database" in err
+
+
+def test_serve_help_names_the_rate_limits(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["serve", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert exited.value.code == 0
+    for option, default in (("--key-rate", 200), ("--key-burst", 400), ("--visitor-rate", 5),
+                            ("--visitor-burst", 60)):
+        assert option in help_text and f"(default {default}" in help_text

@@ -275,6 +275,35 @@ def test_rate_limit_answers_429_per_key(serve: ServerFactory, tenant: Tenant,
     assert post(client, other, body).status_code == 200  # another key has its own budget
 
 
+def test_the_default_key_limit_lets_a_busy_site_through(client: httpx.Client,
+                                                         tenant: Tenant) -> None:
+    # Every visitor of a site shares its key. Refused bodies count as requests too, and cost
+    # this test no database work: 400 of them at once are within the default burst.
+    codes = {post(client, tenant, b"{}").status_code for _ in range(400)}
+    assert codes == {422}
+
+
+def test_rate_limit_answers_429_per_visitor(serve: ServerFactory, tenant: Tenant,
+                                            db: ServerDatabase) -> None:
+    client = serve(ServerSettings(visitor_rate_per_second=0.5, visitor_rate_burst=2))
+    other = make_tenant(db, "Other")
+
+    def send(key: Tenant, visitor: str, offset: int) -> httpx.Response:
+        return post(client, key, batch(visitor, [*checkout_page(T0),
+                                                 click(T0 + offset, BUTTON_ID)]))
+
+    codes = [send(tenant, "runaway", offset).status_code for offset in (10, 20, 30)]
+    assert codes == [200, 200, 429]
+    limited = send(tenant, "runaway", 40)
+    assert limited.json()["code"] == "rate_limited" and "visitor" in limited.json()["detail"]
+    assert int(limited.headers["retry-after"]) >= 1
+    assert send(tenant, "calm", 10).status_code == 200  # the site's other visitors go on
+    assert send(other, "runaway", 10).status_code == 200  # a visitor of another project
+    runaway = next(s for s in sessions(client, tenant)["sessions"]
+                   if s["visitor"]["anonymous_id"] == "runaway")
+    assert runaway["click_count"] == 2  # refused batches stored nothing
+
+
 def test_cors_for_ingest_only(client: httpx.Client, tenant: Tenant) -> None:
     preflight = client.options("/api/v1/ingest", headers={
         "Origin": "https://shop.test", "Access-Control-Request-Method": "POST",
