@@ -65,6 +65,11 @@ MAX_PAGES_KEPT = 500
 # broken clock would otherwise make sessions decades long.
 EARLIEST_MS = 946_684_800_000
 FUTURE_SLACK_MS = 24 * 3600 * 1000
+# The events the read API lists (API.md): what a recording says outright. Rage and dead clicks
+# and submits are judged on what follows a click, which the next batch may hold; the desktop
+# cache extracts all of them from the whole session.
+INDEXED_KINDS = frozenset({"pageview", "click", "dblclick", "contextmenu", "input", "error",
+                           "custom", "identify"})
 
 
 @dataclass
@@ -330,6 +335,8 @@ class _SessionWriter:
         start = 0
         for seq, count in chunks:
             for item in extract_events(events[start:start + count]):
+                if item.kind not in INDEXED_KINDS:
+                    continue
                 if item.kind == "pageview":
                     url = item.url
                 rows.append(SessionEvent(

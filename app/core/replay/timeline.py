@@ -54,7 +54,8 @@ def build_timeline(events: list[dict[str, Any]], start_ms: int, end_ms: int,
                    bins: int = ACTIVITY_BINS) -> Timeline:
     duration = max(0, end_ms - start_ms)
     timeline = Timeline(start_ms, duration, activity=[0] * bins)
-    timeline.markers = [Marker(e.ts_ms - start_ms, MARKER_KINDS[e.kind], e.name or "")
+    timeline.markers = [Marker(e.ts_ms - start_ms, MARKER_KINDS[e.kind],
+                               e.name or e.text or e.selector or "")
                         for e in extract_events(events) if e.kind in MARKER_KINDS]
     activity_times = [int(e["timestamp"]) - start_ms for e in events
                       if e.get("type") == EventType.INCREMENTAL_SNAPSHOT
