@@ -6,11 +6,15 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
 
 from app import __version__
-from app.core.display import duration, local_time
+from app.core.display import duration, local_time, offset
+
+if TYPE_CHECKING:
+    from app.core.cache.queries import EventInfo
 
 DESCRIPTION = """\
 Tapeview replays recorded user sessions (rrweb recordings) offline, from a local cache.
@@ -82,6 +86,25 @@ def build_parser() -> argparse.ArgumentParser:
     info = commands.add_parser("info", help="show one session")
     info.add_argument("session", metavar="SESSION_ID", help="session id or unique prefix")
     info.add_argument("--json", action="store_true", help="print JSON")
+
+    events = commands.add_parser(
+        "events", help="list what happened in a session: pages, clicks, errors, ...",
+        description="List a session's events in order, timed from its start: pageviews and "
+                    "URL changes, clicks (with the CSS selector and text of what was "
+                    "clicked), rage and dead clicks, inputs (values as masked), form "
+                    "submits, errors, custom events, identify and network requests. A session "
+                    "indexed by an older Tapeview is indexed again first.")
+    events.add_argument("session", metavar="SESSION_ID", help="session id or unique prefix")
+    events.add_argument("--json", action="store_true", help="print JSON")
+
+    reindex = commands.add_parser(
+        "reindex", help="extract cached sessions' events again",
+        description="Extract the events of sessions indexed by an older Tapeview again, from "
+                    "the recordings already in the cache (no re-import). Safe to interrupt: "
+                    "each session is done in one transaction.")
+    reindex.add_argument("--all", action="store_true", dest="everything",
+                         help="every session, not only those indexed by an older Tapeview")
+    reindex.add_argument("--json", action="store_true", help="print the result as JSON")
 
     add_sync_command(commands)  # `tapeview sync`: defined at the end of this module
 
@@ -205,6 +228,75 @@ def _info(cache, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-de
     return 0
 
 
+def _events(cache, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    from app.core.cache.queries import find_session, list_events
+    from app.core.cache.reindex import ensure_current_events
+
+    with cache.read_session() as session:
+        info = find_session(session, args.session)
+    if info is None:
+        print(f"tapeview: no session with id {args.session!r} (or the prefix is ambiguous)",
+              file=sys.stderr)
+        return 1
+    ensure_current_events(cache, info.id)
+    with cache.read_session() as session:
+        rows = list_events(session, info.id)
+    if args.json:
+        _print_json([row.to_json() for row in rows])
+        return 0
+    print(f"{'TIME':>8}  {'KIND':11}  {'NAME':24}  {'SELECTOR':36}  {'TEXT':24}  URL")
+    for row in rows:
+        # A long selector keeps its end: the element itself.
+        selector = _cut((row.selector or "")[::-1], 36)[::-1]
+        print(f"{offset(row.offset_ms):>8}  {row.kind:11}  {_cut(row.name, 24):24}  "
+              f"{selector:36}  {_cut(_event_text(row), 24):24}  {row.url or ''}")
+    print(f"{len(rows)} event(s)")
+    return 0
+
+
+def _event_text(row: EventInfo) -> str | None:
+    """The TEXT column: what was clicked or typed, or what a derived event adds."""
+    properties = row.properties or {}
+    if row.kind == "network":
+        parts = [properties.get("method"), properties.get("status"),
+                 f"{properties['duration_ms']} ms" if properties.get("duration_ms") is not None
+                 else None]
+        return " ".join(str(part) for part in parts if part is not None)
+    if row.kind == "rage_click":
+        return f"{properties.get('count')} clicks" + (f": {row.text}" if row.text else "")
+    return row.text
+
+
+def _cut(text: str | None, width: int) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def _reindex(cache, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    from app.core.cache.reindex import reindex
+
+    clear_line = "\r\033[K" if sys.stderr.isatty() else ""
+
+    def progress(done: int, total: int, _message: str) -> None:
+        if clear_line:
+            sys.stderr.write(f"{clear_line}indexing events: {done}/{total} sessions")
+            sys.stderr.flush()
+
+    try:
+        report = reindex(cache, everything=args.everything, progress=progress)
+    except KeyboardInterrupt:
+        print(f"{clear_line}tapeview: reindex interrupted; sessions finished are kept, the "
+              "next reindex does the rest", file=sys.stderr)
+        return 130
+    sys.stderr.write(clear_line)
+    if args.json:
+        _print_json(report.to_json())
+    else:
+        print(f"indexed the events of {report.sessions} session(s): {report.events} events "
+              f"in {report.seconds:.1f} s")
+    return 0
+
+
 def _render(cache, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
     from app.ui import render_commands
 
@@ -240,7 +332,7 @@ def _print_json(value: object) -> None:
 
 
 COMMANDS = {"import": _import, "export": _export, "sessions": _sessions, "info": _info,
-            "render": _render, "clip": _clip}
+            "events": _events, "reindex": _reindex, "render": _render, "clip": _clip}
 
 
 # -- `tapeview sync`: sessions from a Tapeview server into the cache (app/core/sync) -----------

@@ -28,3 +28,12 @@ def duration(ms: int) -> str:
     hours, rest = divmod(seconds, 3600)
     minutes, seconds = divmod(rest, 60)
     return f"{hours}:{minutes:02}:{seconds:02}" if hours else f"{minutes}:{seconds:02}"
+
+
+def offset(ms: int) -> str:
+    """A moment in a session, m:ss.s from its start (negative for what came before it, such
+    as a request the page started loading with)."""
+    sign = "-" if ms < 0 else ""
+    tenths = round(abs(ms) / 100)
+    minutes, tenths = divmod(tenths, 600)
+    return f"{sign}{minutes}:{tenths // 10:02}.{tenths % 10}"

@@ -82,5 +82,40 @@ def test_cache_location_from_environment(capsys: pytest.CaptureFixture[str], cac
 def test_console_script_help_lists_the_commands() -> None:
     result = subprocess.run([sys.executable, "-m", "app", "--help"], capture_output=True,
                             text=True, check=True)
-    for command in ("import", "export", "sessions", "info", "gui", "--cache"):
+    for command in ("import", "export", "sessions", "info", "events", "reindex", "gui",
+                    "--cache"):
         assert command in result.stdout
+
+
+def test_events_of_a_session_by_prefix_as_a_table_and_as_json(
+        capsys: pytest.CaptureFixture[str], cache_path: Path, tmp_path: Path) -> None:
+    from tests.unit.core.event_streams import BUY, NOTE, T0, URL, click, move, page, text_change
+
+    recording = [*page(), click(T0 + 1500, BUY, 120, 40), text_change(T0 + 1600),
+                 *(click(T0 + 3000 + i * 200, NOTE) for i in range(3)), move(T0 + 9000)]
+    (tmp_path / "visit.json").write_text(json.dumps(recording))
+    run(capsys, "--cache", str(cache_path), "import", str(tmp_path / "visit.json"))
+    _, out, _ = run(capsys, "--cache", str(cache_path), "sessions", "--json")
+    session_id = json.loads(out)[0]["id"]
+
+    code, out, _ = run(capsys, "--cache", str(cache_path), "events", session_id[:6])
+    lines = out.splitlines()
+    assert code == 0 and lines[0].split() == ["TIME", "KIND", "NAME", "SELECTOR", "TEXT", "URL"]
+    assert lines[2].split()[:2] == ["0:01.5", "click"] and lines[2].endswith(URL)
+    assert "… main > div:nth-of-type(1) > button  Buy now" in lines[2]
+    assert lines[4].split()[:2] == ["0:03.0", "rage_click"] and "3 clicks: Just text" in lines[4]
+    assert lines[-1] == "7 event(s)"
+
+    code, out, _ = run(capsys, "--cache", str(cache_path), "events", session_id, "--json")
+    rows = json.loads(out)
+    assert code == 0 and [row["kind"] for row in rows] == [
+        "pageview", "click", "click", "rage_click", "dead_click", "click", "click"]
+    assert rows[1] == {"offset_ms": 1500, "ts_ms": T0 + 1500, "kind": "click", "name": None,
+                       "selector": "body > main > div:nth-of-type(1) > button",
+                       "text": "Buy now", "url": URL, "node_id": BUY, "x": 120.0, "y": 40.0,
+                       "window": 0, "properties": None}
+
+    code, _, err = run(capsys, "--cache", str(cache_path), "events", "nothing")
+    assert code == 1 and "no session with id 'nothing'" in err
+    code, out, _ = run(capsys, "--cache", str(cache_path), "reindex", "--all", "--json")
+    assert code == 0 and json.loads(out)["sessions"] == 1

@@ -113,6 +113,9 @@ class RecordedSession(Base):
     raw_size: Mapped[int] = mapped_column(BigInteger)
     stored_size: Mapped[int] = mapped_column(BigInteger)
     added_ms: Mapped[int] = mapped_column(BigInteger)
+    # The extraction (analytics.extract.EXTRACTION_VERSION) its event rows come from; rows of
+    # an older one are extracted again from the chunks (cache/reindex.py). 0: before 0006.
+    events_version: Mapped[int] = mapped_column(Integer, server_default="0")
 
     project: Mapped[Project] = relationship()
     visitor: Mapped[Visitor | None] = relationship()
@@ -144,13 +147,16 @@ class Event(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     session_id: Mapped[str] = mapped_column(ForeignKey("session.id", ondelete="CASCADE"))
     ts_ms: Mapped[int] = mapped_column(BigInteger)
-    kind: Mapped[str] = mapped_column(String(32))  # pageview, click, input, error, custom, ...
+    kind: Mapped[str] = mapped_column(String(32))  # analytics.events.KINDS
     name: Mapped[str | None] = mapped_column(Text)
     url: Mapped[str | None] = mapped_column(Text)
     node_id: Mapped[int | None] = mapped_column(Integer)
     x: Mapped[float | None]
     y: Mapped[float | None]
     properties: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    selector: Mapped[str | None] = mapped_column(Text)  # CSS selector of the element acted on
+    text: Mapped[str | None] = mapped_column(Text)  # its visible text, or the value typed
+    window_index: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 class SyncState(Base):

@@ -11,6 +11,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.core.cache.models import (
+    Event,
     Organization,
     Project,
     RecordedSession,
@@ -169,6 +170,40 @@ def list_projects(session: Session) -> list[ProjectInfo]:
                  .outerjoin(counts, counts.c.project_id == Project.id)
                  .order_by(Organization.name, Project.name))
     return [ProjectInfo(*row) for row in session.execute(statement)]
+
+
+@dataclass
+class EventInfo:
+    """One row of a session's events index, timed from the session's start."""
+
+    offset_ms: int
+    ts_ms: int
+    kind: str
+    name: str | None
+    selector: str | None
+    text: str | None
+    url: str | None
+    node_id: int | None
+    x: float | None
+    y: float | None
+    window: int
+    properties: dict[str, Any] | None
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def list_events(session: Session, session_id: str) -> list[EventInfo]:
+    """A session's indexed events in time order (as extraction ordered them)."""
+    start = session.scalar(select(RecordedSession.start_ms).where(
+        RecordedSession.id == session_id))
+    if start is None:
+        return []
+    rows = session.execute(
+        select(Event.ts_ms, Event.kind, Event.name, Event.selector, Event.text, Event.url,
+               Event.node_id, Event.x, Event.y, Event.window_index, Event.properties)
+        .where(Event.session_id == session_id).order_by(Event.ts_ms, Event.id))
+    return [EventInfo(row.ts_ms - start, *row) for row in rows]
 
 
 def iter_session_events(session: Session, session_id: str) -> Iterator[tuple[dict[str, Any], int]]:

@@ -8,7 +8,8 @@ import time
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from app.core.analytics.extract import extract_events
+from app.core.analytics.events import IndexedEvent
+from app.core.analytics.extract import EXTRACTION_VERSION, extract_events
 from app.core.cache.models import (
     Event,
     Organization,
@@ -98,6 +99,7 @@ def write_session(session: Session, project: Project, session_id: str, recording
         raw_size=raw_size,
         stored_size=sum(len(c.data) for c in chunks),
         added_ms=now_ms(),
+        events_version=EXTRACTION_VERSION,
     )
     session.add(row)
     session.flush()
@@ -106,9 +108,14 @@ def write_session(session: Session, project: Project, session_id: str, recording
         {"session_id": session_id, "seq": c.seq, "start_ms": c.start_ms, "end_ms": c.end_ms,
          "event_count": c.event_count, "starts_with_full_snapshot": c.starts_with_full_snapshot,
          "raw_size": c.raw_size, "data": c.data} for c in chunks])
-    events = [{"session_id": session_id, "ts_ms": e.ts_ms, "kind": e.kind, "name": e.name,
-               "url": e.url, "node_id": e.node_id, "x": e.x, "y": e.y,
-               "properties": e.properties} for e in extract_events(recording.events)]
-    if events:
-        session.execute(insert(Event), events)
+    insert_events(session, session_id, extract_events(recording.events, recording.windows))
     return row
+
+
+def insert_events(session: Session, session_id: str, events: list[IndexedEvent]) -> None:
+    if events:
+        session.execute(insert(Event), [
+            {"session_id": session_id, "ts_ms": e.ts_ms, "kind": e.kind, "name": e.name,
+             "url": e.url, "node_id": e.node_id, "x": e.x, "y": e.y,
+             "properties": e.properties, "selector": e.selector, "text": e.text,
+             "window_index": e.window} for e in events])
