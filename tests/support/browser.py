@@ -21,7 +21,7 @@ import mimetypes
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -40,6 +40,16 @@ RRWEB_PACKAGE = PROJECT_ROOT / "node_modules" / "rrweb"
 # rrweb 2.x ships an unminified UMD build as its `main`; in a classic script it defines the
 # global `rrweb` (we hide `define`/`exports` from it so a page's module loader can't divert it).
 RRWEB_SCRIPT = RRWEB_PACKAGE / "dist" / "rrweb.umd.cjs"
+# rrweb's record plugins (npm, UMD builds like rrweb's), by the name `recorded_page` takes:
+# the script, and the JS expression that makes the plugin from the global the script defines.
+RECORD_PLUGINS = {
+    "console": (PROJECT_ROOT / "node_modules" / "@rrweb" / "rrweb-plugin-console-record" / "dist"
+                / "rrweb-plugin-console-record.umd.cjs",
+                "window.rrwebPluginConsoleRecord.getRecordConsolePlugin()"),
+    "network": (PROJECT_ROOT / "node_modules" / "@rrweb" / "rrweb-plugin-network-record" / "dist"
+                / "rrweb-plugin-network-record.umd.cjs",
+                "window.rrwebPluginNetworkRecord.getRecordNetworkPlugin()"),
+}
 # Debian's /usr/bin/chromium is a shell wrapper that adds flags we don't want here (GPU
 # rasterisation, remote extensions, an empty --load-extension): launch the binary it execs,
 # with our flags only. $TAPEVIEW_CHROMIUM names another build.
@@ -79,6 +89,7 @@ _RECORDER_JS = """
   Object.defineProperty(window, "__tapeview", {value: state});
   const options = %(options)s;
   window.rrweb.record(Object.assign({}, options, {
+    plugins: [%(plugins)s],
     emit(event) {
       state.emitted += 1;
       state.lastEmit = performance.now();
@@ -139,10 +150,11 @@ def rrweb_version() -> str:
     return str(json.loads((RRWEB_PACKAGE / "package.json").read_text())["version"])
 
 
-def rrweb_available() -> str | None:
-    """None when rrweb's browser build is installed, else why not."""
-    if not RRWEB_SCRIPT.is_file():
-        return f"rrweb is not installed at {RRWEB_PACKAGE} (run `npm ci` in {PROJECT_ROOT})"
+def rrweb_available(*plugins: str) -> str | None:
+    """None when rrweb's browser build (and the named plugins) are installed, else why not."""
+    for script in (RRWEB_SCRIPT, *(RECORD_PLUGINS[name][0] for name in plugins)):
+        if not script.is_file():
+            return f"{script} is not installed (run `npm ci` in {PROJECT_ROOT})"
     return None
 
 
@@ -379,18 +391,21 @@ class RecordedPage:
 def recorded_page(browser: Browser, site: str | Mapping[str, bytes], *,
                   viewport: tuple[int, int] = (1280, 800),
                   record_options: Mapping[str, Any] | None = None,
+                  plugins: Sequence[str] = (),
                   path: str = "/") -> Iterator[RecordedPage]:
     """Serve `site` (HTML text, or URL path -> bytes) on loopback and record it with rrweb.
 
     `record_options` go to `rrweb.record` as JSON (no functions); by default rrweb's own
     defaults apply (it masks only passwords), so tests see what an unconfigured tracker sends.
-    The page is open and fully snapshotted when the block starts; the browser context and the
-    server are closed when it ends.
+    `plugins` names rrweb record plugins to record with (`RECORD_PLUGINS`: "console",
+    "network"), each with its own default options. The page is open and fully snapshotted
+    when the block starts; the browser context and the server are closed when it ends.
     """
-    if reason := rrweb_available():
+    if reason := rrweb_available(*plugins):
         raise RuntimeError(reason)
     files = {"/": site.encode()} if isinstance(site, str) else dict(site)
-    script = RRWEB_SCRIPT.read_text(encoding="utf-8")
+    scripts = [RRWEB_SCRIPT.read_text(encoding="utf-8"),
+               *(RECORD_PLUGINS[name][0].read_text(encoding="utf-8") for name in plugins)]
     options = json.dumps(dict(record_options or {}))
     with LocalSite(files) as served:
         context = browser.new_context(
@@ -401,10 +416,12 @@ def recorded_page(browser: Browser, site: str | Mapping[str, bytes], *,
             page = context.new_page()
             handle = RecordedPage(context, page, served)
             context.expose_binding("__tapeviewEmit", handle._receive)
-            context.add_init_script(
-                "(function () { var define, exports, module;\n" + script + "\n}).call(window);")
-            context.add_init_script(
-                _RECORDER_JS % {"options": options, "full_snapshot": EventType.FULL_SNAPSHOT})
+            for script in scripts:
+                context.add_init_script(
+                    "(function () { var define, exports, module;\n" + script + "\n}).call(window);")
+            context.add_init_script(_RECORDER_JS % {
+                "options": options, "full_snapshot": EventType.FULL_SNAPSHOT,
+                "plugins": ", ".join(RECORD_PLUGINS[name][1] for name in plugins)})
             handle.goto(path)
             yield handle
         finally:
