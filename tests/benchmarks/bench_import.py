@@ -91,7 +91,7 @@ def phases(path: Path) -> dict[str, float]:
     step("mask", mask_recording_events, recording.events, recording.windows)
     step("summarize", summarize, recording)
     step("build_chunks_and_digest", build_chunks, recording.events, recording.windows)
-    step("extract_events", lambda events: list(extract_events(events)), recording.events)
+    step("extract_events", extract_events, recording.events, recording.windows)
     return timings
 
 
