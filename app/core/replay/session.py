@@ -193,6 +193,11 @@ class ReplaySession:
         self.checkpoints_done = True
         progress(self.event_count, self.event_count, "Ready")
 
+    def stream_events(self) -> Iterator[Event]:
+        """This window's events in order, for a whole-recording pass on a worker: each chunk
+        is decoded once and not kept, and the player's decoded chunks are left alone."""
+        return (event for _, event in self._all_events())
+
     def _all_events(self) -> Iterator[tuple[int, Event]]:
         """Like `events()`, without the LRU: the builder streams each chunk exactly once."""
         for number, chunk in enumerate(self.chunks):
