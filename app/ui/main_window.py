@@ -323,6 +323,7 @@ class MainWindow(QMainWindow):
                 self.tabs.setCurrentWidget(player)
                 return player
         player = PlayerWidget(self.tasks, info)
+        player.sessionRequested.connect(self.open_replay)  # the visitor's other sessions
         index = self.tabs.addTab(player, f"Replay {info.id[:8]}")
         self.tabs.setTabToolTip(index, f"{info.landing_page or info.id}\n"
                                        f"{formatting.local_time(info.start_ms)}")

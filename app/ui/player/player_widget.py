@@ -1,4 +1,5 @@
-"""One session's replay: the page, its timeline and the transport controls."""
+"""One session's replay: the page, its timeline and the transport controls, with the
+inspector (events, console, network, errors, visitor) beside them."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QSizePolicy,
+    QSplitter,
     QStyle,
     QToolButton,
     QVBoxLayout,
@@ -21,10 +23,13 @@ from PySide6.QtWidgets import (
 
 from app.core.cache.assets import Asset, load_asset
 from app.core.cache.queries import SessionInfo, load_replay_chunks
+from app.core.cache.visitors import VisitorSessions, visitor_sessions
+from app.core.replay.inspection import Inspection, inspect_events
 from app.core.replay.session import ReplaySession
 from app.core.replay.timeline import Timeline
 from app.ui import formatting
 from app.ui.player.controller import JUMP_MS, SPEEDS, PlaybackController
+from app.ui.player.inspector import Inspector
 from app.ui.player.timeline_bar import TimelineBar
 from app.ui.player.web_view import ReplayWebView
 from app.ui.tasks import Task, TaskContext, TaskManager
@@ -35,6 +40,7 @@ class PlayerWidget(QWidget):
 
     ready = Signal()  # the first frame is shown
     seekReady = Signal()  # checkpoints are built: every seek is fast
+    sessionRequested = Signal(object)  # the inspector asks to replay another SessionInfo
 
     def __init__(self, tasks: TaskManager, info: SessionInfo,
                  parent: QWidget | None = None) -> None:
@@ -44,9 +50,11 @@ class PlayerWidget(QWidget):
         self.replay: ReplaySession | None = None
         self._chunks: tuple[list[Any], list[str]] | None = None
         self._tasks: list[Task] = []
+        self._closed = False  # answers that arrive after `shutdown` find no widgets to fill
         self.view = ReplayWebView(self._fetch_asset, self)
         self.controller = PlaybackController(self.view, self)
         self.timeline_bar = TimelineBar(self)
+        self.inspector = Inspector(info)
         self._build()
         self._connect()
         self._load()
@@ -84,19 +92,37 @@ class PlayerWidget(QWidget):
         self.window_box.hide()
         self.status_label = QLabel()
         self.status_label.setForegroundRole(self.status_label.foregroundRole())
+        self.inspector_button = QToolButton()
+        self.inspector_button.setText("Inspector")
+        self.inspector_button.setCheckable(True)
+        self.inspector_button.setChecked(True)
+        self.inspector_button.setToolTip("Show or hide the events, console, network, errors "
+                                         "and visitor beside the replay")
         controls = QHBoxLayout()
         for widget in (self.back_button, self.play_button, self.forward_button, self.time_label):
             controls.addWidget(widget)
         controls.addStretch(1)
-        for widget in (self.status_label, self.window_box, self.skip_box, self.speed_box):
+        for widget in (self.status_label, self.window_box, self.skip_box, self.speed_box,
+                       self.inspector_button):
             controls.addWidget(widget)
 
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 6, 6, 6)
+        replay = QWidget()
+        layout = QVBoxLayout(replay)
+        layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(info_row)
         layout.addWidget(self.view, stretch=1)
         layout.addWidget(self.timeline_bar)
         layout.addLayout(controls)
+        self.splitter = QSplitter()
+        self.splitter.addWidget(replay)
+        self.splitter.addWidget(self.inspector)
+        self.splitter.setCollapsible(0, False)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 0)
+        self.splitter.setSizes([900, 400])
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(6, 6, 6, 6)
+        outer.addWidget(self.splitter)
 
         for key, action in ((Qt.Key.Key_Space, self.controller.toggle),
                             (Qt.Key.Key_Left, lambda: self.controller.jump(-JUMP_MS)),
@@ -124,6 +150,12 @@ class PlayerWidget(QWidget):
         self.skip_box.toggled.connect(self.controller.set_skip_idle)
         self.window_box.currentIndexChanged.connect(self._switch_window)
         self.view.stateChanged.connect(self._show_page)
+        self.controller.positionChanged.connect(self.inspector.set_position)
+        self.inspector.seekRequested.connect(self.controller.seek)
+        self.inspector.sessionRequested.connect(self.sessionRequested)
+        self.inspector_button.toggled.connect(self._show_inspector)
+        self.splitter.splitterMoved.connect(
+            lambda _pos, _index: self.inspector_button.setChecked(self.splitter.sizes()[1] > 0))
 
     # -- loading -------------------------------------------------------------------------------
 
@@ -142,6 +174,9 @@ class PlayerWidget(QWidget):
 
         self._tasks.append(self.tasks.run("Open the replay", read, self._loaded,
                                           self._failed))
+        self._tasks.append(self.tasks.run(
+            "Find the visitor's sessions",
+            lambda context: _visitor_sessions(context, session_id), self._visitor_found))
 
     def _loaded(self, chunks: tuple[list[Any], list[str]]) -> None:
         self._chunks = chunks
@@ -170,6 +205,11 @@ class PlayerWidget(QWidget):
                                               lambda _cancel, _progress: replay.timeline(),
                                               self._timeline_ready, self._failed))
         self._tasks.append(self.tasks.compute(
+            "Read the events and console",
+            lambda cancel, _progress: inspect_events(replay.stream_events(), replay.start_ms,
+                                                     cancel),
+            lambda inspection: self._inspected(replay, inspection)))
+        self._tasks.append(self.tasks.compute(
             "Prepare fast seeking",
             lambda cancel, progress: replay.build_checkpoints(progress, cancel),
             lambda _result: self._seek_ready(replay), self._failed, self._checkpoint_progress))
@@ -182,6 +222,20 @@ class PlayerWidget(QWidget):
     def _timeline_ready(self, timeline: Timeline) -> None:
         self.timeline_bar.set_timeline(timeline)
         self.controller.set_timeline(timeline)
+
+    def _inspected(self, replay: ReplaySession, inspection: Inspection) -> None:
+        if replay is self.replay and not self._closed:  # the window shown, the tab open
+            self.inspector.show_inspection(inspection)
+
+    def _visitor_found(self, result: VisitorSessions) -> None:
+        if not self._closed:
+            self.inspector.show_visitor(result)
+
+    def _show_inspector(self, shown: bool) -> None:
+        self.inspector.setVisible(shown)
+        if shown and self.splitter.sizes()[1] == 0:  # it was dragged shut: open it again
+            width = max(self.inspector.minimumWidth(), self.width() // 3)
+            self.splitter.setSizes([self.width() - width, width])
 
     def _checkpoint_progress(self, done: int, total: int, _message: str) -> None:
         if total:
@@ -222,7 +276,13 @@ class PlayerWidget(QWidget):
 
     def shutdown(self) -> None:
         """Stop playback and background work; release the web page."""
+        self._closed = True
         self.controller.pause()
         for task in self._tasks:
             task.cancel()
         self.view.shutdown()
+
+
+def _visitor_sessions(context: TaskContext, session_id: str) -> VisitorSessions:
+    with context.cache.read_session() as session:
+        return visitor_sessions(session, session_id)
