@@ -26,13 +26,20 @@ from app.core.analytics.network import (
     from_network_plugin,
     from_performance_span,
 )
-from app.core.analytics.targets import BUTTON_INPUTS, Target, css_selector, describe_target
+from app.core.analytics.targets import (
+    BUTTON_INPUTS,
+    Target,
+    css_selector,
+    describe_target,
+    element_path,
+)
 from app.core.recording.mirror import DomMirror
 from app.core.recording.rrweb import CONSOLE_PLUGIN, EventType, MouseInteraction, Source
 
 # Bump when extraction finds more or different events: sessions indexed by an older version
 # are extracted again (`tapeview reindex`, or when their events are listed).
-EXTRACTION_VERSION = 1
+# 2: clicks keep their element path (for events defined later by a CSS selector).
+EXTRACTION_VERSION = 2
 
 CLICK_KINDS = {MouseInteraction.CLICK: "click", MouseInteraction.DBL_CLICK: "dblclick",
                MouseInteraction.CONTEXT_MENU: "contextmenu"}
@@ -147,9 +154,11 @@ def _mouse(state: _Window, data: dict[str, Any], ts: int, found: list[IndexedEve
         return
     node_id = _int(data.get("id"))
     target = describe_target(state.mirror, node_id)
+    path = element_path(state.mirror, node_id)
     click = IndexedEvent(ts, kind, None, state.url, node_id, _num(data.get("x")),
-                         _num(data.get("y")), None, target.selector if target else None,
-                         target.text if target else None, state.index)
+                         _num(data.get("y")), {"path": path} if path else None,
+                         target.selector if target else None, target.text if target else None,
+                         state.index)
     found.append(click)
     if interaction != _CLICK:
         return

@@ -28,6 +28,11 @@ ACTIONABLE_ROLES = frozenset({"button", "link", "menuitem", "tab", "checkbox", "
 # Text a person reads on an element that has no text inside it.
 LABEL_ATTRIBUTES = ("aria-label", "alt", "title", "placeholder")
 BUTTON_INPUTS = frozenset({"submit", "button", "reset"})
+# What an element path keeps (see `element_path`): what selectors are written with.
+PATH_ATTRIBUTES = frozenset({"id", "class", "name", "type", "role", "href", "for", "title",
+                             "aria-label", "alt"})
+PATH_VALUE_LIMIT = 120
+PATH_DEPTH = 16
 _PLAIN_IDENT = re.compile(r"-?(?:[_a-zA-Z]|[^\x00-\x7f])(?:[_a-zA-Z0-9-]|[^\x00-\x7f])*\Z")
 
 
@@ -52,6 +57,34 @@ def describe_target(mirror: DomMirror, node_id: int | None) -> Target | None:
     node = mirror.nodes[element_id]
     return Target(element_id, _tag(node), _attributes(node), css_selector(mirror, element_id),
                   visible_text(mirror, element_id))
+
+
+def element_path(mirror: DomMirror, node_id: int | None) -> list[list[Any]] | None:
+    """The clicked element and its ancestors up to the nearest one with an id (else <html>),
+    as `[tag, {attributes}]` pairs with only what CSS selectors of defined events look at
+    (PATH_ATTRIBUTES, bounded).
+
+    Kept with each click so an event defined later by a CSS selector is found in every cached
+    session without the page (app/core/definitions). Values that may be private are left out:
+    no `value`, and links lose their query string and fragment."""
+    if node_id is None:
+        return None
+    path: list[list[Any]] = []
+    for node in mirror.ancestors(node_id):
+        if node.get("type") != NodeType.ELEMENT:
+            if node.get("type") == NodeType.TEXT and not path:
+                continue
+            break
+        kept = {}
+        for name, value in _attributes(node).items():
+            if isinstance(value, str) and (name in PATH_ATTRIBUTES or name.startswith("data-")):
+                if name == "href":
+                    value = value.split("?", 1)[0].split("#", 1)[0]
+                kept[name] = value[:PATH_VALUE_LIMIT]
+        path.append([_tag(node), kept])
+        if len(path) == PATH_DEPTH or (len(path) > 1 and "id" in kept):
+            break  # selectors anchor on an id: what lies above it rarely matters
+    return path or None
 
 
 def actionable_element(mirror: DomMirror, node_id: int) -> int | None:

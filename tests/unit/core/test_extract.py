@@ -367,3 +367,21 @@ def test_odd_events_are_skipped_not_fatal(data: dict[str, Any]) -> None:
                                                          "payload": {"requests": [1, {}]}}},
               {"type": 4, "timestamp": T0 + 40, "data": "not a dict"}]
     assert [e.kind for e in extract_events(stream)] == ["pageview"]
+
+
+def test_clicks_keep_their_element_path_up_to_an_id_without_private_values() -> None:
+    from app.core.analytics.extract import extract_events
+    from app.core.recording.synthetic import generate_recording
+
+    clicks = [e for e in extract_events(generate_recording(120, target_events=3000, seed=5))
+              if e.kind == "click" and e.properties]
+    assert clicks
+    for found in clicks:
+        path = found.properties["path"]
+        assert 1 <= len(path) <= 16
+        assert all(isinstance(tag, str) and isinstance(attributes, dict)
+                   for tag, attributes in path)
+        assert all("value" not in attributes for _, attributes in path)
+        assert all("?" not in attributes.get("href", "") for _, attributes in path)
+        # Up to the first ancestor with an id, or the top of the page.
+        assert path[-1][0] == "html" or "id" in path[-1][1]
