@@ -35,6 +35,14 @@ def build_parser() -> argparse.ArgumentParser:
     gui = commands.add_parser("gui", help="open the main window (the default)")
     gui.add_argument("files", nargs="*", type=Path, help="recordings to import on start")
 
+    opener = commands.add_parser(
+        "open", help="open the window at a session link",
+        description="Open the main window at the moment a link points to: "
+                    "tapeview://session/SESSION_ID?t=SECONDS (the player's Share menu copies "
+                    "one). `tapeview LINK` does the same. If the app already runs on this "
+                    "cache, the link opens there.")
+    opener.add_argument("links", nargs="+", metavar="LINK")
+
     importer = commands.add_parser(
         "import", help="import rrweb recordings into the cache",
         description="Import rrweb recordings: JSON arrays, JSONL, PostHog and Highlight "
@@ -116,11 +124,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.command in (None, "gui"):
+    args = build_parser().parse_args(_links_open_the_window(
+        list(sys.argv[1:] if argv is None else argv)))
+    if args.command in (None, "gui", "open"):
         from app.ui.application import run_gui
 
-        return run_gui(args.cache, getattr(args, "files", []))
+        return run_gui(args.cache, getattr(args, "files", []), getattr(args, "links", []))
     if hasattr(args, "server_handler"):  # server commands never open the cache
         return args.server_handler(args)
     from app.core.cache.database import Cache, CacheError
@@ -134,6 +143,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return COMMANDS[args.command](cache, args)
     finally:
         cache.close()
+
+
+def _links_open_the_window(argv: list[str]) -> list[str]:
+    """`tapeview tapeview://session/...` (how a desktop opens a clicked link) means `open`."""
+    for index, argument in enumerate(argv):
+        if argument.startswith("tapeview://"):
+            return [*argv[:index], "open", *argv[index:]]
+        if not argument.startswith("-") and (index == 0 or argv[index - 1] != "--cache"):
+            break  # a command comes first: its own arguments are its business
+    return argv
 
 
 def _import(cache, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]

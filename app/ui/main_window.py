@@ -41,8 +41,10 @@ from PySide6.QtWidgets import (
 
 from app import __version__
 from app.core.cache.database import Cache
-from app.core.cache.queries import ProjectInfo, SessionInfo, list_projects
+from app.core.cache.queries import ProjectInfo, SessionInfo, find_session, list_projects
 from app.core.credentials import TokenStore
+from app.core.handover import SCHEME as LINK_SCHEME
+from app.core.handover import LinkError, parse_session_link
 from app.core.sync.choice import SyncedServer
 from app.ui import formatting
 from app.ui.connect_dialog import ConnectDialog
@@ -60,7 +62,7 @@ from app.ui.project_picker import ProjectPicker
 from app.ui.session_model import COLUMN_OF_SORT, COLUMNS, SessionTableModel
 from app.ui.sync_controller import SyncController, SyncOutcome, default_demo_folder
 from app.ui.task_progress import TaskProgress
-from app.ui.tasks import TaskManager, describe_error
+from app.ui.tasks import TaskContext, TaskManager, describe_error
 
 TITLE = "Tapeview"
 FILTER_PLACEHOLDER = "Filter by session id, page URL, visitor or file name"
@@ -89,6 +91,7 @@ class MainWindow(QMainWindow):
         self._cache_location = cache_location
         self._cache_description: str | None = None
         self._files_on_open: list[Path] = []
+        self._links_on_open: list[str] = []
         self.import_summary: ImportSummaryDialog | None = None
 
         self.tasks = TaskManager(self)
@@ -121,9 +124,11 @@ class MainWindow(QMainWindow):
 
     # Starting -----------------------------------------------------------------------------
 
-    def start(self, files: Sequence[Path] = ()) -> None:
-        """Open the cache on the worker, then show it (and import `files` into it)."""
+    def start(self, files: Sequence[Path] = (), links: Sequence[str] = ()) -> None:
+        """Open the cache on the worker, then show it (import `files` into it, open the
+        session `links`)."""
         self._files_on_open = list(files)
+        self._links_on_open = list(links)
         self.tasks.open_cache(self._cache_location, self._cache_opened, self._cache_not_opened)
 
     @property
@@ -142,6 +147,9 @@ class MainWindow(QMainWindow):
         if self._files_on_open:
             self.import_paths(self._files_on_open)
             self._files_on_open = []
+        for link in self._links_on_open:
+            self.open_link(link)
+        self._links_on_open = []
 
     def _cache_not_opened(self, error: Exception) -> None:
         message = describe_error(error)
@@ -324,12 +332,55 @@ class MainWindow(QMainWindow):
                 return player
         player = PlayerWidget(self.tasks, info)
         player.sessionRequested.connect(self.open_replay)  # the visitor's other sessions
+        player.messageShown.connect(
+            lambda message: self.statusBar().showMessage(message, STATUS_MESSAGE_MS))
         index = self.tabs.addTab(player, f"Replay {info.id[:8]}")
         self.tabs.setTabToolTip(index, f"{info.landing_page or info.id}\n"
                                        f"{formatting.local_time(info.start_ms)}")
         self.tabs.setCurrentIndex(index)
         player.view.setFocus()
         return player
+
+    def open_link(self, text: str) -> bool:
+        """Open a `tapeview://session/ID?t=SECONDS` link: the session, at that moment."""
+        try:
+            link = parse_session_link(text)
+        except LinkError as exc:
+            self._show_error("Open the link", str(exc))
+            return False
+
+        def find(context: TaskContext) -> SessionInfo | None:
+            with context.cache.read_session() as session:
+                return find_session(session, link.session_id)
+
+        def found(info: SessionInfo | None) -> None:
+            if info is None:
+                self._show_error("Open the link", f"No session in this cache has the id "
+                                 f"{link.session_id!r} (or it is the start of several). Sync "
+                                 "or import the session first.")
+                return
+            player = self.open_replay(info)
+            if player is not None:
+                player.seek_to_session_offset(link.offset_ms)
+
+        self.tasks.run("Open the link", find, found)
+        return True
+
+    def handle_arguments(self, arguments: Sequence[str]) -> None:
+        """What a later start of the app passed on: links to open, files to import."""
+        self.showNormal()
+        self.raise_()
+        self.activateWindow()
+        links = [a for a in arguments if a.startswith(f"{LINK_SCHEME}://")]
+        files = [Path(a) for a in arguments if not a.startswith(f"{LINK_SCHEME}://")]
+        if self._cache_description is None:
+            self._links_on_open += links
+            self._files_on_open += files
+            return
+        for link in links:
+            self.open_link(link)
+        if files:
+            self.import_paths(files)
 
     def close_tab(self, index: int) -> None:
         widget = self.tabs.widget(index)

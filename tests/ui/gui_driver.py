@@ -63,11 +63,32 @@ def close_when_listed(seen: dict, expected: int) -> bool:
     return True
 
 
+def close_when_a_link_opened(seen: dict) -> bool:
+    """Say "listening" once the window is up (a second start may come now), then wait for
+    a player that a link opened and has sought to its moment."""
+    windows = visible(MainWindow)
+    window = windows[0] if windows else None
+    if not isinstance(window, MainWindow) or not window.browsing:
+        return False
+    if "listening" not in seen:
+        seen["listening"] = True
+        print("listening", flush=True)
+    players = window.players()
+    if not players or players[0].controller.offset_ms == 0:
+        return False
+    seen["player"] = {"session": players[0].info.id,
+                      "offset_ms": players[0].session_offset_ms()}
+    window.close()
+    return True
+
+
 def main(scenario: str, cache: str, files: list[str]) -> int:
     QApplication(sys.argv[:1])
     seen: dict = {}
     if scenario == "cache-error":
         when(lambda: accept_cache_error(seen))
+    elif scenario == "second-start":
+        when(lambda: close_when_a_link_opened(seen))
     else:
         when(lambda: close_when_listed(seen, len(files)))
     code = run_gui(cache, [Path(f) for f in files])

@@ -42,3 +42,33 @@ def test_files_given_on_the_command_line_are_imported(cache_path: Path,
              rrweb_fixtures / "rrweb-io__rrweb" / "input.json"]
     seen = drive("import", cache_path, *files)
     assert seen == {"rows": 2, "code": 0, "application": "Tapeview", "workers": []}
+
+
+def test_a_link_opened_while_the_app_runs_opens_in_it(cache_path: Path) -> None:
+    """`tapeview LINK` while the app runs on the cache: the running window opens the session
+    at the link's moment, and the second start ends at once."""
+    from app.core.cache.database import Cache
+    from app.core.demo import load_demo_sessions
+
+    cache = Cache(cache_path)
+    session_id = load_demo_sessions(cache, 1)[0].session_id
+    cache.close()
+    first = subprocess.Popen([sys.executable, "-m", "tests.ui.gui_driver", "second-start",
+                              str(cache_path)], cwd=ROOT, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    try:
+        assert first.stdout is not None
+        assert first.stdout.readline().strip() == "listening"
+        second = subprocess.run([sys.executable, "-m", "app", "--cache", str(cache_path),
+                                 f"tapeview://session/{session_id[:10]}?t=2.5"], cwd=ROOT,
+                                capture_output=True, text=True, timeout=60, check=False)
+        assert second.returncode == 0, second.stderr[-2000:]
+        assert "already running" in second.stderr
+        out, err = first.communicate(timeout=120)
+    finally:
+        first.kill()
+    assert first.returncode == 0, err[-2000:]
+    seen = json.loads(out.strip().splitlines()[-1])
+    assert seen["player"]["session"] == session_id
+    assert abs(seen["player"]["offset_ms"] - 2_500) < 200
+    assert seen["code"] == 0 and seen["workers"] == []

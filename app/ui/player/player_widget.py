@@ -30,6 +30,7 @@ from app.core.replay.timeline import Timeline
 from app.ui import formatting
 from app.ui.player.controller import JUMP_MS, SPEEDS, PlaybackController
 from app.ui.player.inspector import Inspector
+from app.ui.player.share_button import ShareButton
 from app.ui.player.timeline_bar import TimelineBar
 from app.ui.player.web_view import ReplayWebView
 from app.ui.tasks import Task, TaskContext, TaskManager
@@ -41,6 +42,7 @@ class PlayerWidget(QWidget):
     ready = Signal()  # the first frame is shown
     seekReady = Signal()  # checkpoints are built: every seek is fast
     sessionRequested = Signal(object)  # the inspector asks to replay another SessionInfo
+    messageShown = Signal(str)  # for the window's status line (e.g. what was copied)
 
     def __init__(self, tasks: TaskManager, info: SessionInfo,
                  parent: QWidget | None = None) -> None:
@@ -98,12 +100,13 @@ class PlayerWidget(QWidget):
         self.inspector_button.setChecked(True)
         self.inspector_button.setToolTip("Show or hide the events, console, network, errors "
                                          "and visitor beside the replay")
+        self.share_button = ShareButton(self.tasks, self.info, self.session_offset_ms)
         controls = QHBoxLayout()
         for widget in (self.back_button, self.play_button, self.forward_button, self.time_label):
             controls.addWidget(widget)
         controls.addStretch(1)
         for widget in (self.status_label, self.window_box, self.skip_box, self.speed_box,
-                       self.inspector_button):
+                       self.share_button, self.inspector_button):
             controls.addWidget(widget)
 
         replay = QWidget()
@@ -154,6 +157,7 @@ class PlayerWidget(QWidget):
         self.inspector.seekRequested.connect(self.controller.seek)
         self.inspector.sessionRequested.connect(self.sessionRequested)
         self.inspector_button.toggled.connect(self._show_inspector)
+        self.share_button.copied.connect(self.messageShown)
         self.splitter.splitterMoved.connect(
             lambda _pos, _index: self.inspector_button.setChecked(self.splitter.sizes()[1] > 0))
 
@@ -273,6 +277,24 @@ class PlayerWidget(QWidget):
         width, height = state.get("width"), state.get("height")
         if width and height:
             self.viewport_label.setText(f"{int(width)} \N{MULTIPLICATION SIGN} {int(height)}")
+
+    def session_offset_ms(self) -> int:
+        """Where playback is, from the session's start (what links and steps count from)."""
+        start = self.replay.start_ms if self.replay is not None else self.info.start_ms
+        return max(0, start + self.controller.offset_ms - self.info.start_ms)
+
+    def seek_to_session_offset(self, offset_ms: int) -> None:
+        """Show the moment `offset_ms` after the session's start (a link's `t`), once the
+        first frame is up."""
+        def seek() -> None:
+            assert self.replay is not None
+            self.controller.seek(min(self.controller.duration_ms, max(
+                0, self.info.start_ms + offset_ms - self.replay.start_ms)))
+
+        if self.replay is not None:
+            seek()
+        else:
+            self.ready.connect(seek, Qt.ConnectionType.SingleShotConnection)
 
     def shutdown(self) -> None:
         """Stop playback and background work; release the web page."""
