@@ -42,6 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
                     "one). `tapeview LINK` does the same. If the app already runs on this "
                     "cache, the link opens there.")
     opener.add_argument("links", nargs="+", metavar="LINK")
+    commands.add_parser(
+        "register-links", help="make tapeview:// links open this app (Linux desktops)",
+        description="Write a desktop entry for tapeview:// links to your applications folder "
+                    "and make it their default handler (with xdg-mime), so a link clicked in "
+                    "a browser, chat or ticket opens the session here. With --cache, links "
+                    "open that cache.")
 
     importer = commands.add_parser(
         "import", help="import rrweb recordings into the cache",
@@ -130,6 +136,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from app.ui.application import run_gui
 
         return run_gui(args.cache, getattr(args, "files", []), getattr(args, "links", []))
+    if args.command == "register-links":
+        from app.link_handler import register
+
+        print(f"tapeview: {register(args.cache)}")
+        return 0
     if hasattr(args, "server_handler"):  # server commands never open the cache
         return args.server_handler(args)
     from app.core.cache.database import Cache, CacheError
