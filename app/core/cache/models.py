@@ -93,6 +93,8 @@ class RecordedSession(Base):
     duration_ms: Mapped[int] = mapped_column(BigInteger)
     active_ms: Mapped[int] = mapped_column(BigInteger)
     pages: Mapped[list[str]] = mapped_column(default=list)
+    # The pages as URL filters read them (search/urls.py): one LIKE finds a rule's sessions.
+    page_keys: Mapped[str] = mapped_column(Text, server_default="")
     page_count: Mapped[int] = mapped_column(Integer)
     landing_page: Mapped[str | None] = mapped_column(Text)
     exit_page: Mapped[str | None] = mapped_column(Text)
@@ -142,6 +144,9 @@ class Event(Base):
     __table_args__ = (
         Index(None, "session_id", "ts_ms"),
         Index(None, "kind", "name"),
+        # The sessions with an event of a kind, or whether one session has one, read off
+        # the index alone (search/clauses.py).
+        Index(None, "kind", "session_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -157,6 +162,19 @@ class Event(Base):
     selector: Mapped[str | None] = mapped_column(Text)  # CSS selector of the element acted on
     text: Mapped[str | None] = mapped_column(Text)  # its visible text, or the value typed
     window_index: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class Segment(Base):
+    """A session filter saved under a name (search/segments.py). Segments are not tied to a
+    project: like the list's text filter, one applies to whichever project is shown."""
+
+    __tablename__ = "segment"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    filter: Mapped[dict[str, Any]] = mapped_column()  # as search/filter_json.py writes it
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    updated_ms: Mapped[int] = mapped_column(BigInteger)
 
 
 class SyncState(Base):

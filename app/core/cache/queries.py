@@ -19,6 +19,8 @@ from app.core.cache.models import (
     Visitor,
 )
 from app.core.recording.chunks import iter_chunk_events
+from app.core.search.clauses import filter_clauses
+from app.core.search.conditions import SessionFilter
 
 SortKey = Literal["start", "duration", "active", "pages", "events", "clicks", "errors",
                   "project", "visitor", "landing", "device"]
@@ -49,10 +51,12 @@ class ProjectInfo:
 
 @dataclass(frozen=True)
 class SessionQuery:
-    """What the session list shows: a project (or all), a free-text filter and an order."""
+    """What the session list shows: a project (or all), a free-text filter, the conditions
+    of a search (search/conditions.py) and an order."""
 
     project_id: int | None = None
     text: str = ""
+    filter: SessionFilter = field(default_factory=SessionFilter)
     sort: SortKey = "start"
     descending: bool = True
 
@@ -102,15 +106,16 @@ _COLUMNS = (RecordedSession, Project.name, Organization.name, Visitor.uid, Visit
             Visitor.email)
 
 
-def _base_select(query: SessionQuery) -> Select[Any]:
+def _base_select(session: Session, query: SessionQuery) -> Select[Any]:
     statement = (select(*_COLUMNS)
                  .join(Project, RecordedSession.project_id == Project.id)
                  .join(Organization, Project.organization_id == Organization.id)
                  .outerjoin(Visitor, RecordedSession.visitor_id == Visitor.id))
-    return _filtered(statement, query)
+    return _filtered(session, statement, query)
 
 
-def _filtered(statement: Select[Any], query: SessionQuery) -> Select[Any]:
+def _filtered(session: Session, statement: Select[Any], query: SessionQuery,
+              counting: bool = False) -> Select[Any]:
     if query.project_id is not None:
         statement = statement.where(RecordedSession.project_id == query.project_id)
     text = query.text.strip()
@@ -125,7 +130,8 @@ def _filtered(statement: Select[Any], query: SessionQuery) -> Select[Any]:
             Visitor.email.like(pattern, escape="\\"),
             RecordedSession.source.like(pattern, escape="\\"),
         ))
-    return statement
+    # Last: SQLite tests an AND's terms in order, and these include the costly ones.
+    return statement.where(*filter_clauses(session, query.filter, counting))
 
 
 def _escape_like(text: str) -> str:
@@ -137,7 +143,7 @@ def list_sessions(session: Session, query: SessionQuery = SessionQuery(), offset
     column = SORT_COLUMNS[query.sort]
     order = column.desc() if query.descending else column.asc()
     tie = RecordedSession.id.desc() if query.descending else RecordedSession.id.asc()
-    statement = _base_select(query).order_by(order, tie).offset(offset)
+    statement = _base_select(session, query).order_by(order, tie).offset(offset)
     if limit is not None:
         statement = statement.limit(limit)
     return [_to_info(*row) for row in session.execute(statement)]
@@ -147,12 +153,12 @@ def count_sessions(session: Session, query: SessionQuery = SessionQuery()) -> in
     statement = select(func.count(RecordedSession.id))
     if query.text.strip():
         statement = statement.outerjoin(Visitor, RecordedSession.visitor_id == Visitor.id)
-    return session.scalar(_filtered(statement, query)) or 0
+    return session.scalar(_filtered(session, statement, query, counting=True)) or 0
 
 
 def find_session(session: Session, id_or_prefix: str) -> SessionInfo | None:
     """Look a session up by id or by an unambiguous id prefix (as git does for commits)."""
-    statement = _base_select(SessionQuery()).where(
+    statement = _base_select(session, SessionQuery()).where(
         RecordedSession.id.like(f"{_escape_like(id_or_prefix)}%", escape="\\")).limit(2)
     rows = session.execute(statement).all()
     if len(rows) != 1:

@@ -21,6 +21,7 @@ from app.core.cache.models import (
 from app.core.recording.chunks import Chunk
 from app.core.recording.normalize import Recording
 from app.core.recording.summary import SessionSummary
+from app.core.search.urls import page_keys
 
 PROJECT_KINDS = ("web", "mobile", "combined")
 
@@ -80,6 +81,7 @@ def write_session(session: Session, project: Project, session_id: str, recording
         duration_ms=summary.duration_ms,
         active_ms=summary.active_ms,
         pages=summary.pages,
+        page_keys=page_keys(summary.pages),
         page_count=len(summary.pages),
         landing_page=summary.landing_page,
         exit_page=summary.exit_page,

@@ -1,0 +1,134 @@
+"""A `SessionFilter` as WHERE clauses on the session table.
+
+Each clause stands on `session` alone (events and visitors are reached through subqueries),
+so the clauses fit the session list's query, its count, or any other SELECT of sessions, on
+SQLite and PostgreSQL alike. What is written the way it is was measured with
+tests/benchmarks/bench_filters.py (100,000 sessions, 5,000,000 events, SQLite):
+
+* Cheap tests of the session's own columns come first and subqueries last: SQLite tries the
+  terms of an AND in the order written and stops at the first that fails.
+* "Performed an event" is a semi-join, written one of two ways. ``session.id IN (SELECT
+  session_id FROM event WHERE kind = ...)`` reads just the matching events, off the (kind,
+  session_id) index: a count takes ~35 ms for 20,000 of them, seconds for millions (clicks).
+  ``EXISTS (SELECT ... WHERE event.session_id = session.id ...)`` probes that index once per
+  session: ~150 ms to count whatever the kind, and a first page stops as soon as it has
+  its rows (~20 ms), where IN fetches and sorts every matching session first (~230 ms for
+  20,000). So a count takes IN up to `COUNT_IN_LIMIT` events and a page up to
+  `PAGE_IN_LIMIT` (when the matches are so few that EXISTS would walk most of the list to
+  fill a page); a bounded count of the events, a few milliseconds, tells which.
+* A duration range hides its index (``duration_ms + 0``). Without ANALYZE statistics SQLite
+  takes any range for selective, walks that index and sorts every match, even for
+  "longer than a minute", which is most sessions: ~250 ms for a first page that walking the
+  list's own order, testing each row, fills in ~5 ms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from app.core.cache.models import Event, RecordedSession, Visitor
+from app.core.search.conditions import (
+    AttributeIs,
+    Condition,
+    DefinedEvent,
+    DurationBetween,
+    EventRule,
+    PerformedEvent,
+    SessionFilter,
+    StartedBetween,
+    VisitedUrl,
+    VisitorMatches,
+)
+from app.core.search.defined import defined_event_sessions
+from app.core.search.urls import LIKE_ESCAPE, like_pattern
+
+# The most events of a kind (and name) for which IN beats EXISTS (see the module's doc).
+COUNT_IN_LIMIT = 50_000
+PAGE_IN_LIMIT = 1_000
+
+DefinedEventSessions = Callable[[Session, str], Select[Any]]
+
+ATTRIBUTE_COLUMNS = {
+    "device": RecordedSession.device_type,
+    "os": RecordedSession.os,
+    "browser": RecordedSession.browser,
+    "country": RecordedSession.country,
+}
+# Evaluation order: the session's own columns, then its visitor, then its events.
+COST = {StartedBetween: 0, DurationBetween: 0, AttributeIs: 1, VisitedUrl: 2,
+        VisitorMatches: 3, PerformedEvent: 4}
+
+
+def filter_clauses(session: Session, search: SessionFilter, counting: bool = False,
+                   defined: DefinedEventSessions = defined_event_sessions,
+                   ) -> list[ColumnElement[bool]]:
+    """WHERE clauses (to AND) selecting the sessions that match `search`.
+
+    `session` is asked how common an event is, to pick how to look for it; `counting` says
+    the clauses will count sessions rather than fetch the first of an order; `defined`
+    gives the sessions holding an event defined by name.
+    """
+    in_limit = COUNT_IN_LIMIT if counting else PAGE_IN_LIMIT
+    ordered = sorted(search.conditions, key=lambda condition: COST[type(condition)])
+    return [_clause(session, condition, in_limit, defined) for condition in ordered]
+
+
+def _clause(session: Session, condition: Condition, in_limit: int,
+            defined: DefinedEventSessions) -> ColumnElement[bool]:
+    match condition:
+        case StartedBetween(after_ms, before_ms):
+            return and_(*_bounds(RecordedSession.start_ms, after_ms, before_ms, inclusive=False))
+        case DurationBetween(min_ms, max_ms):
+            return and_(*_bounds(RecordedSession.duration_ms + 0, min_ms, max_ms,
+                                 inclusive=True))
+        case AttributeIs(attribute, values):
+            return func.lower(ATTRIBUTE_COLUMNS[attribute]).in_(
+                sorted({value.strip().lower() for value in values}))
+        case VisitedUrl(rule, url):
+            return RecordedSession.page_keys.like(like_pattern(rule, url), escape=LIKE_ESCAPE)
+        case VisitorMatches(text):
+            visitors = select(Visitor.id).where(or_(
+                Visitor.uid.icontains(text.strip(), autoescape=True),
+                Visitor.name.icontains(text.strip(), autoescape=True),
+                Visitor.email.icontains(text.strip(), autoescape=True)))
+            # Not the visitor the session list joins: this subquery has its own.
+            return RecordedSession.visitor_id.in_(visitors.correlate(None))
+        case PerformedEvent(DefinedEvent(name)):
+            return RecordedSession.id.in_(defined(session, name).correlate(None))
+        case PerformedEvent(EventRule() as rule):
+            return _performed(session, rule, in_limit)
+    raise TypeError(f"not a filter condition: {condition!r}")
+
+
+def _bounds(column: ColumnElement[int], low: int | None, high: int | None,
+            inclusive: bool) -> list[ColumnElement[bool]]:
+    terms = []
+    if low is not None:
+        terms.append(column >= low)
+    if high is not None:
+        terms.append(column <= high if inclusive else column < high)
+    return terms
+
+
+def _performed(session: Session, rule: EventRule, in_limit: int) -> ColumnElement[bool]:
+    kind = Event.kind == rule.kind
+    if rule.name is None:
+        matching = probing = [kind]
+    else:
+        # In the probe, `name || ''` keeps SQLite on the (kind, session_id) index: without
+        # statistics it ties with (kind, name), and taking that reads every such event once
+        # per session.
+        matching, probing = [kind, Event.name == rule.name], [kind, Event.name + "" == rule.name]
+    if _at_most(session, matching, in_limit):
+        return RecordedSession.id.in_(select(Event.session_id).where(*matching).correlate(None))
+    return select(Event.id).where(Event.session_id == RecordedSession.id, *probing).exists()
+
+
+def _at_most(session: Session, terms: list[ColumnElement[bool]], limit: int) -> bool:
+    """Whether at most `limit` events match `terms`, reading no more than limit + 1."""
+    rows = select(Event.id).where(*terms).limit(limit + 1).subquery()
+    return (session.scalar(select(func.count()).select_from(rows)) or 0) <= limit
