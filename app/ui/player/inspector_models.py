@@ -50,14 +50,18 @@ class FeedModel(TimedTableModel):
         event = entry.event
         position = f"{event.x:g}, {event.y:g}" if event.x is not None and event.y is not None \
             else None
-        properties = json.dumps(event.properties, indent=2, ensure_ascii=False, default=str) \
-            if event.properties else None
+        properties = dict(event.properties or {})
+        trace = properties.pop("trace", None)  # an error's: shown as a stack trace
         fields = (("Selector", event.selector),
                   ("Value" if event.kind == "input" else "Text", event.text),
-                  ("Page", event.url), ("Position", position), ("Properties", properties))
+                  ("Page", event.url), ("Position", position),
+                  ("Properties", json.dumps(properties, indent=2, ensure_ascii=False,
+                                            default=str) if properties else None))
+        frames = tuple(str(frame) for frame in trace) if isinstance(trace, list) else ()
         return f"{entry.title} at {offset(entry.offset_ms)}\n" + _lines(
             ("What", entry.detail),
-            *((label, value) for label, value in fields if value != entry.detail))
+            *((label, value) for label, value in fields if value != entry.detail)) \
+            + _trace(frames)
 
 
 class ConsoleModel(TimedTableModel):
@@ -102,14 +106,15 @@ def request_name(entry: NetworkEntry) -> str:
 
 def type_name(initiator: str | None) -> str:
     """As DevTools names request types."""
-    return "xhr" if initiator == "xmlhttprequest" else initiator or ""
+    return {"xmlhttprequest": "xhr", "navigation": "document"}.get(initiator or "",
+                                                                    initiator or "")
 
 
 class NetworkModel(TimedTableModel):
     columns = (time_column(),
                Column("Name", request_name, None),
                Column("Status", _status, "Status"),
-               Column("Type", lambda entry: type_name(entry.initiator), "script"),
+               Column("Type", lambda entry: type_name(entry.initiator), "document"),
                Column("Duration", _duration, "1,234 ms", align_right=True))
 
     def colour(self, entry: NetworkEntry) -> QColor | None:

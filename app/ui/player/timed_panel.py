@@ -168,9 +168,13 @@ class TimedPanel(QWidget):
             self._scroll_to_current()
 
     def _scroll_to_current(self) -> None:
-        if self.follow_button.isChecked() and self.model.current_row >= 0:
-            self.view.scrollTo(self.model.index(self.model.current_row, 0),
-                               QAbstractItemView.ScrollHint.EnsureVisible)
+        """Centre the reached row when it leaves the view, so what comes next shows too;
+        while it stays in view, the list holds still."""
+        if not self.follow_button.isChecked() or self.model.current_row < 0:
+            return
+        index = self.model.index(self.model.current_row, 0)
+        if not self.view.viewport().rect().contains(self.view.visualRect(index)):
+            self.view.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
 
     # -- rows ----------------------------------------------------------------------------------
 
