@@ -159,6 +159,26 @@ def test_a_session_without_errors_or_console_says_so(
     assert player.inspector.feed.model.rowCount() > 0  # the demo's clicks
 
 
+def test_switching_windows_lists_the_other_windows_events(
+        qtbot: QtBot, main_window: MainWindowFactory, rrweb_fixtures: Path) -> None:
+    posthog = rrweb_fixtures / "PostHog__posthog" / "recording_snapshots.jsonl"
+    window = main_window(files=[posthog])
+    player = open_player(qtbot, window)
+    first = player.inspector.inspection
+    assert first is not None and player.window_box.count() == 2
+
+    player.window_box.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: player.inspector.inspection is not first, timeout=LOAD_MS)
+    second = player.inspector.inspection
+    assert second is not None and second.feed != first.feed
+    assert shown(player.inspector.feed) == second.feed
+    # Timed from the session's start, as the timeline is: this window opened 7 s in.
+    opened = second.feed[0]
+    assert opened.title == "Page view" and opened.offset_ms > 0
+    assert player.replay is not None
+    assert opened.offset_ms == opened.event.ts_ms - player.replay.start_ms
+
+
 @pytest.mark.parametrize("with_network", [True, False])
 def test_network_panel_appears_only_with_network_data(
         qtbot: QtBot, main_window: MainWindowFactory, tmp_path: Path,

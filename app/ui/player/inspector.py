@@ -23,7 +23,6 @@ MINIMUM_WIDTH = 300
 class Inspector(QTabWidget):
     seekRequested = Signal(int)  # offset from the replay's start, ms
     sessionRequested = Signal(object)  # a SessionInfo to open in a tab of its own
-    loaded = Signal()  # an inspection is shown
 
     def __init__(self, info: SessionInfo, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -63,7 +62,6 @@ class Inspector(QTabWidget):
         # An invalid colour gives the tab its usual one back (another window may have none).
         self.tabBar().setTabTextColor(self.indexOf(self.errors),
                                       ERROR_COLOUR if inspection.errors else QColor())
-        self.loaded.emit()
 
     def show_visitor(self, result: VisitorSessions) -> None:
         self.visitor.show_visitor(result)
