@@ -32,6 +32,7 @@ LOADING = "Looking for this visitor's other sessions…"
 NO_OTHERS = "This is the only session of this visitor in the cache."
 NO_VISITOR = "The cache knows no visitor for this session."
 OPEN_TIP = "Click to replay this session in a tab of its own"
+KEY_LIMIT = 40
 ABOUT_MAX_HEIGHT = 320  # beyond this, the visitor's properties scroll: the sessions stay
 
 
@@ -184,7 +185,8 @@ class VisitorPanel(QWidget):
         properties = identity_properties(self._recorded)
         properties.update(visitor.properties if visitor else {})
         for key, value in sorted(properties.items()):
-            fields[str(key)] = value if isinstance(value, str) else \
+            # Keys come from the recording: a long one must not widen the panel.
+            fields[str(key)[:KEY_LIMIT]] = value if isinstance(value, str) else \
                 json.dumps(value, ensure_ascii=False, default=str)
         fields.update({"Device": formatting.device(info), "Country": info.country,
                        "Referrer": info.referrer})
