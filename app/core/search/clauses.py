@@ -11,7 +11,7 @@ tests/benchmarks/bench_filters.py (100,000 sessions, 5,000,000 events, SQLite):
   session_id FROM event WHERE kind = ...)`` reads just the matching events, off the (kind,
   session_id) index: a count takes ~35 ms for 20,000 of them, seconds for millions (clicks).
   ``EXISTS (SELECT ... WHERE event.session_id = session.id ...)`` probes that index once per
-  session: ~150 ms to count whatever the kind, and a first page stops as soon as it has
+  session: 120-250 ms to count whatever the kind, and a first page stops as soon as it has
   its rows (~20 ms), where IN fetches and sorts every matching session first (~230 ms for
   20,000). So a count takes IN up to `COUNT_IN_LIMIT` events and a page up to
   `PAGE_IN_LIMIT` (when the matches are so few that EXISTS would walk most of the list to
@@ -48,7 +48,7 @@ from app.core.search.urls import LIKE_ESCAPE, like_pattern
 
 # The most events of a kind (and name) for which IN beats EXISTS (see the module's doc).
 COUNT_IN_LIMIT = 50_000
-PAGE_IN_LIMIT = 1_000
+PAGE_IN_LIMIT = 2_000
 
 DefinedEventSessions = Callable[[Session, str], Select[Any]]
 
