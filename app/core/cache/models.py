@@ -177,6 +177,47 @@ class Segment(Base):
     updated_ms: Mapped[int] = mapped_column(BigInteger)
 
 
+class DefinedEvent(Base):
+    """An event defined after the fact by a rule (definitions/rules.py), found in every
+    cached session; its hits are kept in `defined_event_hit`."""
+
+    __tablename__ = "defined_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    rule: Mapped[dict[str, Any]] = mapped_column()  # DefinitionRule.to_json()
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class DefinedEventHit(Base):
+    """A row of the events index that matches a defined event. Replaced with the session's
+    events (write, reindex), so it points at them by id without a foreign key."""
+
+    __tablename__ = "defined_event_hit"
+    __table_args__ = (Index(None, "defined_event_id", "session_id", "ts_ms"),
+                      Index(None, "session_id"))
+
+    defined_event_id: Mapped[int] = mapped_column(
+        ForeignKey("defined_event.id", ondelete="CASCADE"), primary_key=True)
+    event_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("session.id", ondelete="CASCADE"))
+    ts_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class Note(Base):
+    """A reviewer's note at a moment of a session (what QA saw there), kept in the cache."""
+
+    __tablename__ = "note"
+    __table_args__ = (Index(None, "session_id", "offset_ms"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("session.id", ondelete="CASCADE"))
+    offset_ms: Mapped[int] = mapped_column(BigInteger)  # from the session's start
+    text: Mapped[str] = mapped_column(Text)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    updated_ms: Mapped[int] = mapped_column(BigInteger)
+
+
 class SyncState(Base):
     """How far each synced project has come, so a sync resumes instead of starting over."""
 

@@ -21,6 +21,7 @@ from app.core.cache.database import Cache
 from app.core.cache.models import Event, RecordedSession
 from app.core.cache.queries import iter_session_events
 from app.core.cache.writing import insert_events
+from app.core.definitions.store import match_session
 from app.core.tasks import CancelToken, ProgressCallback, collector_paused, no_progress
 
 
@@ -50,6 +51,7 @@ def reindex_session(session: Session, session_id: str) -> int:
     found = extract_events(events, windows)
     session.execute(delete(Event).where(Event.session_id == session_id))
     insert_events(session, session_id, found)
+    match_session(session, session_id)
     session.execute(update(RecordedSession).where(RecordedSession.id == session_id)
                     .values(events_version=EXTRACTION_VERSION))
     return len(found)

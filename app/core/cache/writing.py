@@ -18,6 +18,7 @@ from app.core.cache.models import (
     RecordingChunk,
     Visitor,
 )
+from app.core.definitions.store import match_session
 from app.core.recording.chunks import Chunk
 from app.core.recording.normalize import Recording
 from app.core.recording.summary import SessionSummary
@@ -111,6 +112,7 @@ def write_session(session: Session, project: Project, session_id: str, recording
          "event_count": c.event_count, "starts_with_full_snapshot": c.starts_with_full_snapshot,
          "raw_size": c.raw_size, "data": c.data} for c in chunks])
     insert_events(session, session_id, extract_events(recording.events, recording.windows))
+    match_session(session, session_id)
     return row
 
 

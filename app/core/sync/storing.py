@@ -16,7 +16,9 @@ from app.core.cache.database import Cache
 from app.core.cache.models import (
     AssetBlob,
     AssetUrl,
+    DefinedEventHit,
     Event,
+    Note,
     Project,
     RecordedSession,
     RecordingChunk,
@@ -24,6 +26,7 @@ from app.core.cache.models import (
     SyncState,
 )
 from app.core.cache.writing import now_ms, write_session
+from app.core.notes import put_back, take_notes
 from app.core.privacy import PrivacyPolicy
 from app.core.sync.fetching import PreparedSession, read_basis
 from app.core.sync.mirror import mirror_visitor
@@ -43,6 +46,7 @@ def store_session(cache: Cache, project_id: int, prepared: PreparedSession,
             raise StaleBasis(listed.session_id)
         previous_added_ms = session.scalar(select(RecordedSession.added_ms).where(
             RecordedSession.id == listed.session_id))
+        notes = take_notes(session, listed.session_id)  # the user's: they outlive updates
         if previous_added_ms is not None:
             _delete_session(session, listed.session_id)
         project = session.get_one(Project, project_id)
@@ -69,6 +73,7 @@ def store_session(cache: Cache, project_id: int, prepared: PreparedSession,
                                   change_seq=int(detail.get("change_seq") or listed.change_seq),
                                   chunk_count=prepared.remote_chunk_count,
                                   chunks_sha256=prepared.chunks_sha256))
+        put_back(session, notes)
         advance_cursor(session, project_id, listed.cursor)
     return previous_added_ms is None
 
@@ -96,7 +101,7 @@ def advance_cursor(session: Session, project_id: int, cursor: str) -> None:
 
 def _delete_session(session: Session, session_id: str) -> None:
     # Explicit, not left to ON DELETE CASCADE: SQLite only cascades with foreign_keys on.
-    for model in (Event, RecordingChunk, SyncedSession):
+    for model in (DefinedEventHit, Event, Note, RecordingChunk, SyncedSession):
         session.execute(delete(model).where(model.session_id == session_id))
     session.execute(delete(RecordedSession).where(RecordedSession.id == session_id))
 
