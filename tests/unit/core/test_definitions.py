@@ -146,3 +146,16 @@ def test_names_are_unique_and_can_change(demo_cache: Cache) -> None:
         delete_definition(demo_cache, "Other")
     with demo_cache.read_session() as session:
         assert [d.name for d in list_definitions(session)] == ["Added to cart"]
+
+
+def test_a_defined_event_filters_the_session_list(demo_cache: Cache) -> None:
+    from app.core.cache.queries import SessionQuery, count_sessions, list_sessions
+    from app.core.search.grammar import parse_filters
+
+    define_event(demo_cache, "Saw the cart", DefinitionRule(url="/cart"))
+    expected = set(hits_by_session(demo_cache, "Saw the cart"))
+    search = parse_filters(["event=defined:Saw the cart"])
+    with demo_cache.read_session() as session:
+        query = SessionQuery(filter=search)
+        assert {info.id for info in list_sessions(session, query)} == expected
+        assert count_sessions(session, query) == len(expected)
