@@ -8,10 +8,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import orjson
-
 from app import __version__
+from app.cli_search import (
+    SEARCH_COMMANDS,
+    add_search_arguments,
+    add_search_commands,
+    session_filter,
+)
+from app.cli_search import print_json as _print_json
 from app.core.display import duration, local_time, offset
+from app.core.search.errors import FilterError
 
 if TYPE_CHECKING:
     from app.core.cache.queries import EventInfo
@@ -72,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     sessions.add_argument("--json", action="store_true", help="print JSON instead of a table")
     sessions.add_argument("--project", default=None, help="only this project (name or id)")
     sessions.add_argument("--search", default="", help="text to find in id, pages or visitor")
+    add_search_arguments(sessions)
 
     render = commands.add_parser(
         "render", help="draw the replay at one moment to a PNG, without a window",
@@ -120,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="every session, not only those indexed by an older Tapeview")
     reindex.add_argument("--json", action="store_true", help="print the result as JSON")
 
+    add_search_commands(commands)
     add_sync_command(commands)  # `tapeview sync`: defined at the end of this module
 
     # The reference server (app/server): `serve` and `server ...`, on a database of their own.
@@ -211,7 +219,16 @@ def _sessions(cache, args: argparse.Namespace) -> int:  # type: ignore[no-untype
                 print(f"tapeview: no project {args.project!r}", file=sys.stderr)
                 return 1
             project_id = matches[0].id
-        rows = list_sessions(session, SessionQuery(project_id=project_id, text=args.search))
+    search = session_filter(cache, args)
+    if search is None:
+        return 2
+    try:
+        with cache.read_session() as session:
+            rows = list_sessions(session, SessionQuery(project_id=project_id,
+                                                       text=args.search, filter=search))
+    except FilterError as exc:  # an event defined by a name nobody defined
+        print(f"tapeview: {exc}", file=sys.stderr)
+        return 2
     if args.json:
         _print_json([row.to_json() for row in rows])
         return 0
@@ -357,12 +374,9 @@ def _run_renderer(work) -> int:  # type: ignore[no-untyped-def]
     return 0
 
 
-def _print_json(value: object) -> None:
-    sys.stdout.write(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode() + "\n")
-
-
 COMMANDS = {"import": _import, "export": _export, "sessions": _sessions, "info": _info,
-            "events": _events, "reindex": _reindex, "render": _render, "clip": _clip}
+            "events": _events, "reindex": _reindex, "render": _render, "clip": _clip,
+            **SEARCH_COMMANDS}
 
 
 # -- `tapeview sync`: sessions from a Tapeview server into the cache (app/core/sync) -----------

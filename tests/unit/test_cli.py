@@ -113,7 +113,9 @@ def test_events_of_a_session_by_prefix_as_a_table_and_as_json(
     assert rows[1] == {"offset_ms": 1500, "ts_ms": T0 + 1500, "kind": "click", "name": None,
                        "selector": "body > main > div:nth-of-type(1) > button",
                        "text": "Buy now", "url": URL, "node_id": BUY, "x": 120.0, "y": 40.0,
-                       "window": 0, "properties": None}
+                       "window": 0, "properties": {"path": [  # for events defined later
+                           ["button", {"class": "btn buy"}], ["div", {"class": "card"}],
+                           ["main", {}], ["body", {}], ["html", {}]]}}
 
     code, _, err = run(capsys, "--cache", str(cache_path), "events", "nothing")
     assert code == 1 and "no session with id 'nothing'" in err
