@@ -20,7 +20,7 @@ from app.core.analytics.extract import EXTRACTION_VERSION, extract_events
 from app.core.cache.database import Cache
 from app.core.cache.models import Event, RecordedSession
 from app.core.cache.queries import iter_session_events
-from app.core.cache.writing import insert_events
+from app.core.cache.writing import count_errors, insert_events
 from app.core.definitions.store import match_session
 from app.core.tasks import CancelToken, ProgressCallback, collector_paused, no_progress
 
@@ -53,7 +53,7 @@ def reindex_session(session: Session, session_id: str) -> int:
     insert_events(session, session_id, found)
     match_session(session, session_id)
     session.execute(update(RecordedSession).where(RecordedSession.id == session_id)
-                    .values(events_version=EXTRACTION_VERSION))
+                    .values(events_version=EXTRACTION_VERSION, error_count=count_errors(found)))
     return len(found)
 
 

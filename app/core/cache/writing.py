@@ -111,9 +111,17 @@ def write_session(session: Session, project: Project, session_id: str, recording
         {"session_id": session_id, "seq": c.seq, "start_ms": c.start_ms, "end_ms": c.end_ms,
          "event_count": c.event_count, "starts_with_full_snapshot": c.starts_with_full_snapshot,
          "raw_size": c.raw_size, "data": c.data} for c in chunks])
-    insert_events(session, session_id, extract_events(recording.events, recording.windows))
+    found = extract_events(recording.events, recording.windows)
+    insert_events(session, session_id, found)
+    # Errors as the events index found them (uncaught, console, older recorders', Sentry's),
+    # so the list's Errors column agrees with the "has errors" filter.
+    row.error_count = count_errors(found)
     match_session(session, session_id)
     return row
+
+
+def count_errors(events: list[IndexedEvent]) -> int:
+    return sum(1 for event in events if event.kind == "error")
 
 
 def insert_events(session: Session, session_id: str, events: list[IndexedEvent]) -> None:

@@ -385,3 +385,31 @@ def test_clicks_keep_their_element_path_up_to_an_id_without_private_values() -> 
         assert all("?" not in attributes.get("href", "") for _, attributes in path)
         # Up to the first ancestor with an id, or the top of the page.
         assert path[-1][0] == "html" or "id" in path[-1][1]
+
+
+def test_the_errors_column_counts_what_the_events_index_found(cache: object) -> None:
+    """Older recorders' logs and Sentry's breadcrumbs are errors too: the list's Errors
+    column must agree with the "has errors" filter, also after a reindex."""
+    from pathlib import Path
+
+    import orjson
+    from sqlalchemy import update
+
+    from app.core.cache.models import RecordedSession
+    from app.core.cache.reindex import reindex
+    from app.core.importing import import_raw
+    from app.core.recording.formats import RawRecording, Window
+
+    events = [*page(), click(T0 + 50, BUY),
+              incremental(T0 + 600, 11, level="error", payload=['"rrweb 1 log"'], trace=[]),
+              custom(T0 + 700, "breadcrumb", {"category": "console", "level": "error",
+                                              "message": "Sentry saw this"})]
+    result = import_raw(cache, RawRecording("errors.json", [Window(None, events)]),
+                        len(orjson.dumps(events)), Path("errors.json"), "Shop", "Acme")
+    with cache.session() as session:
+        row = session.get_one(RecordedSession, result.session_id)
+        assert row.error_count == 2
+        session.execute(update(RecordedSession).values(error_count=0, events_version=0))
+    reindex(cache)
+    with cache.read_session() as session:
+        assert session.get_one(RecordedSession, result.session_id).error_count == 2
