@@ -38,6 +38,9 @@
  *   captureErrors         [true] uncaught errors and unhandled promise rejections
  *   captureConsoleErrors  [false] console.error() calls too (their arguments may hold
  *                         personal data, so this is opt-in)
+ *   captureNavigation     [true] URL changes of single-page apps (History API, hash), as
+ *                         custom events {tag: '$url_changed', payload: {href}}: rrweb only
+ *                         records a page's URL with a full snapshot
  *   flushIntervalMs       [2000] how often buffered events are sent
  *   maxBatchEvents        [1000], maxBatchBytes [1 MiB]: send at once when the buffer is larger
  *   maxQueueBytes         [10 MiB] what is kept while the server cannot be reached; beyond it
@@ -101,6 +104,7 @@
     rrwebOptions: {},
     captureErrors: true,
     captureConsoleErrors: false,
+    captureNavigation: true,
     flushIntervalMs: 2000,
     maxBatchEvents: 1000,
     maxBatchBytes: 1024 * 1024,
@@ -345,6 +349,36 @@
       global.removeEventListener('error', onError);
       global.removeEventListener('unhandledrejection', onRejection);
     });
+  }
+
+  // -- single-page navigations ----------------------------------------------------------------
+
+  // An SPA changes its URL with the History API (or the hash) and no new page load, so rrweb
+  // records no new Meta event and the visit would look like one page. Each change becomes a
+  // custom event under PostHog's tag for it, which the events index reads as a pageview.
+  function watchNavigation(t) {
+    let last = global.location.href;
+    const changed = () => {
+      const href = global.location.href;
+      if (href === last) return;
+      last = href;
+      record(t, customEvent('$url_changed', {href: href}), false);
+    };
+    ['pushState', 'replaceState'].forEach(name => {
+      const original = global.history[name];
+      if (typeof original !== 'function') return;
+      const wrapper = function () {
+        const result = original.apply(this, arguments);
+        changed();
+        return result;
+      };
+      global.history[name] = wrapper;
+      t.cleanups.push(() => {
+        if (global.history[name] === wrapper) global.history[name] = original;
+      });
+    });
+    listen(t, global, 'popstate', changed);
+    listen(t, global, 'hashchange', changed);
   }
 
   function watchConsole(t) {
@@ -650,6 +684,7 @@
     if (cfg.captureErrors) watchErrors(t);
     if (cfg.captureConsoleErrors) watchConsole(t);
     startRecording(t);
+    if (cfg.captureNavigation) watchNavigation(t);
 
     const timer = setInterval(() => flush(t), cfg.flushIntervalMs);
     t.cleanups.push(() => clearInterval(timer));

@@ -633,6 +633,28 @@ def test_track_and_errors_become_events(browser: Browser, server: TapeviewServer
     assert [e["type"] for e in recording].count(EventType.FULL_SNAPSHOT) == 2
 
 
+def test_single_page_navigations_become_pageviews(browser: Browser,
+                                                  server: TapeviewServer) -> None:
+    """An SPA changes its URL without loading a page: History API and hash changes are
+    recorded, so the session lists every page the visitor saw."""
+    project = server.new_project()
+    with visit(browser, server.url, {"/": tracked_page(options(server, project),
+                                                       "<h1>App</h1>")}) as tab:
+        tab.page.evaluate("history.pushState({}, '', '/cart?coupon=SPRING')")
+        tab.page.evaluate("history.replaceState({}, '', '/cart/step-2')")
+        tab.page.evaluate("history.pushState({}, '', '/cart/step-2')")  # no change: no event
+        tab.page.evaluate("location.hash = 'pay'")
+        tab.page.evaluate("history.back()")  # back to /cart/step-2 (popstate)
+        origin = tab.url("/").rstrip("/")
+        session = wait_for("five pages", lambda: (s := server.only_session(project))
+                           and len([e for e in server.events(project, s["id"])
+                                    if e["kind"] == "pageview"]) == 5 and s)
+    pages = [e["url"] for e in server.events(project, session["id"]) if e["kind"] == "pageview"]
+    assert pages == [f"{origin}/", f"{origin}/cart?coupon=SPRING", f"{origin}/cart/step-2",
+                     f"{origin}/cart/step-2#pay", f"{origin}/cart/step-2"]
+    assert server.only_session(project)["page_count"] == 5
+
+
 def test_input_masking_can_be_relaxed_but_never_for_passwords(browser: Browser,
                                                               server: TapeviewServer) -> None:
     project = server.new_project()

@@ -6,6 +6,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.core.analytics.custom_tags import navigation_href
 from app.core.recording.normalize import Recording
 from app.core.recording.rrweb import (
     CONSOLE_PLUGIN,
@@ -80,6 +81,9 @@ def summarize(recording: Recording) -> SessionSummary:
             summary.full_snapshot_count += 1
         elif kind == EventType.CUSTOM:
             summary.custom_count += 1
+            # A single-page app's URL change (its recorder's custom event) is a page too.
+            _note_page(summary, navigation_href(data.get("tag"), data.get("payload"),
+                                                summary.pages[-1] if summary.pages else None))
         elif kind == EventType.PLUGIN:
             if _is_console_error(data):
                 summary.error_count += 1
