@@ -146,7 +146,7 @@ def list_sessions(session: Session, query: SessionQuery = SessionQuery(), offset
     statement = _base_select(session, query).order_by(order, tie).offset(offset)
     if limit is not None:
         statement = statement.limit(limit)
-    return [_to_info(*row) for row in session.execute(statement)]
+    return [session_info(*row) for row in session.execute(statement)]
 
 
 def count_sessions(session: Session, query: SessionQuery = SessionQuery()) -> int:
@@ -164,7 +164,7 @@ def find_session(session: Session, id_or_prefix: str) -> SessionInfo | None:
     if len(rows) != 1:
         exact = [row for row in rows if row[0].id == id_or_prefix]
         rows = exact
-    return _to_info(*rows[0]) if len(rows) == 1 else None
+    return session_info(*rows[0]) if len(rows) == 1 else None
 
 
 def list_projects(session: Session) -> list[ProjectInfo]:
@@ -238,8 +238,9 @@ def load_replay_chunks(session: Session, session_id: str) -> tuple[list[Any], li
     return [StoredChunk(*row) for row in rows], list(windows)
 
 
-def _to_info(row: RecordedSession, project: str, organization: str, visitor: str | None,
-             visitor_name: str | None, visitor_email: str | None) -> SessionInfo:
+def session_info(row: RecordedSession, project: str, organization: str, visitor: str | None,
+                 visitor_name: str | None, visitor_email: str | None) -> SessionInfo:
+    """The session list's row for a session row and the names it refers to."""
     return SessionInfo(
         id=row.id, project=project, organization=organization, start_ms=row.start_ms,
         end_ms=row.end_ms, duration_ms=row.duration_ms, active_ms=row.active_ms,

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.core.cache.models import Organization, Project, RecordedSession, Visitor
-from app.core.cache.queries import SessionInfo
+from app.core.cache.queries import SessionInfo, session_info
 
 OTHER_SESSIONS_LIMIT = 200
 # What importing names a visitor it knows nothing about (`importing._visitor_identity`).
@@ -64,21 +64,6 @@ def visitor_sessions(session: Session, session_id: str,
     return VisitorSessions(
         VisitorInfo(visitor.uid, visitor.name, visitor.email, dict(visitor.properties or {}),
                     count, first, last),
-        [_session_info(row, project, organization, visitor)
+        [session_info(row, project, organization, visitor.uid, visitor.name, visitor.email)
          for row, project, organization in rows])
 
-
-def _session_info(row: RecordedSession, project: str, organization: str,
-                  visitor: Visitor) -> SessionInfo:
-    """The session list's row shape, so the window opens these as it opens any session."""
-    return SessionInfo(
-        id=row.id, project=project, organization=organization, start_ms=row.start_ms,
-        end_ms=row.end_ms, duration_ms=row.duration_ms, active_ms=row.active_ms,
-        page_count=row.page_count, landing_page=row.landing_page, exit_page=row.exit_page,
-        event_count=row.event_count, click_count=row.click_count, input_count=row.input_count,
-        error_count=row.error_count, device_type=row.device_type,
-        viewport_width=row.viewport_width, viewport_height=row.viewport_height,
-        visitor=visitor.uid, visitor_name=visitor.name, visitor_email=visitor.email,
-        source=row.source, pages=list(row.pages or []), referrer=row.referrer, os=row.os,
-        browser=row.browser, country=row.country, window_count=max(1, len(row.window_ids or [])),
-        raw_size=row.raw_size, stored_size=row.stored_size)
