@@ -39,6 +39,15 @@ class DefinitionInfo:
                 "hits": self.hits}
 
 
+@dataclass(frozen=True)
+class SessionHit:
+    """A defined event found in one session, for its timeline and event feed."""
+
+    ts_ms: int
+    name: str
+    description: str  # the rule, described
+
+
 def define_event(cache: Cache, name: str, rule: DefinitionRule,
                  progress: ProgressCallback = no_progress,
                  cancel: CancelToken | None = None) -> DefinitionInfo:
@@ -84,6 +93,25 @@ def match_session(session: Session, session_id: str) -> None:
 def list_definitions(session: Session) -> list[DefinitionInfo]:
     return [_info(session, row) for row in
             session.scalars(select(DefinedEvent).order_by(DefinedEvent.name))]
+
+
+def session_hits(session: Session, session_id: str,
+                 window: int | None = None) -> list[SessionHit]:
+    """The defined events found in one session (in one of its windows), in time order."""
+    statement = (select(DefinedEventHit.ts_ms, DefinedEvent.name, DefinedEvent.rule)
+                 .join(DefinedEvent, DefinedEvent.id == DefinedEventHit.defined_event_id)
+                 .where(DefinedEventHit.session_id == session_id)
+                 .order_by(DefinedEventHit.ts_ms, DefinedEvent.name))
+    if window is not None:
+        statement = statement.join(Event, Event.id == DefinedEventHit.event_id) \
+            .where(Event.window_index == window)
+    descriptions: dict[str, str] = {}
+    hits = []
+    for ts_ms, name, rule in session.execute(statement):
+        if name not in descriptions:
+            descriptions[name] = DefinitionRule.from_json(rule).describe()
+        hits.append(SessionHit(ts_ms, name, descriptions[name]))
+    return hits
 
 
 def find_definition(session: Session, name: str) -> DefinedEvent | None:

@@ -11,6 +11,7 @@ rows is one substring test each, with nothing to format.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 from app.core.analytics.errors import console_text
 from app.core.analytics.events import IndexedEvent
 from app.core.analytics.extract import extract_events
+from app.core.definitions.store import SessionHit
 from app.core.recording.rrweb import CONSOLE_PLUGIN, EventType, Source
 from app.core.tasks import CancelToken, collector_paused
 
@@ -37,7 +39,8 @@ _IDENTITY_KEYS = ("uid", "id", "name", "email")
 FEED_TITLES = {"pageview": "Page view", "click": "Click", "dblclick": "Double click",
                "contextmenu": "Right click", "rage_click": "Rage click",
                "dead_click": "Dead click", "input": "Input", "submit": "Form submit",
-               "error": "Error", "custom": "Event", "identify": "Identify"}
+               "error": "Error", "custom": "Event", "identify": "Identify",
+               "defined": "Defined"}
 
 _INCREMENTAL, _CUSTOM, _PLUGIN = (int(EventType.INCREMENTAL_SNAPSHOT), int(EventType.CUSTOM),
                                   int(EventType.PLUGIN))
@@ -153,6 +156,24 @@ def feed_entry(event: IndexedEvent, offset_ms: int) -> FeedEntry:
     detail = describe(event)
     return FeedEntry(offset_ms, title, detail, event,
                      _search(title, detail, event.selector, event.text, event.url))
+
+
+def defined_entries(hits: Iterable[SessionHit], start_ms: int) -> list[FeedEntry]:
+    """Rows for the defined events found in the session (kept in the cache, not read off
+    the recording), each just after the click or page view it was found in."""
+    entries = []
+    for hit in hits:
+        event = IndexedEvent(hit.ts_ms, "defined", name=hit.name,
+                             properties={"rule": hit.description})
+        entries.append(FeedEntry(hit.ts_ms - start_ms, FEED_TITLES["defined"], hit.name, event,
+                                 _search(FEED_TITLES["defined"], hit.name, hit.description)))
+    return entries
+
+
+def merge_feed(feed: list[FeedEntry], defined: list[FeedEntry]) -> list[FeedEntry]:
+    """Both in time order; at the same moment the recorded event comes first."""
+    return list(heapq.merge(feed, defined, key=lambda entry: entry.offset_ms)) if defined \
+        else feed
 
 
 def describe(event: IndexedEvent) -> str:
