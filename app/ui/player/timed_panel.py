@@ -39,6 +39,7 @@ class TimedPanel(QWidget):
     """A `TimedTableModel` in a table; subclasses add filter widgets and `entry_filter`."""
 
     seekRequested = Signal(int)  # offset from the replay's start, ms
+    currentEntryChanged = Signal(object)  # the chosen row's entry, None when none is
 
     def __init__(self, model: TimedTableModel, empty_text: str, search_hint: str,
                  parent: QWidget | None = None) -> None:
@@ -74,9 +75,18 @@ class TimedPanel(QWidget):
         self.details.setPlaceholderText(DETAILS_HINT)
         self.details.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.details.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self._detail_actions = QHBoxLayout()
+        self._detail_actions.setContentsMargins(0, 0, 0, 0)
+        self._detail_actions.addStretch(1)
+        below = QWidget()
+        below_layout = QVBoxLayout(below)
+        below_layout.setContentsMargins(0, 0, 0, 0)
+        below_layout.setSpacing(2)
+        below_layout.addWidget(self.details, stretch=1)
+        below_layout.addLayout(self._detail_actions)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.stack)
-        splitter.addWidget(self.details)
+        splitter.addWidget(below)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([400, 130])
@@ -128,6 +138,10 @@ class TimedPanel(QWidget):
         else:
             self._filter_row.addWidget(widget)
 
+    def add_detail_action(self, widget: QWidget) -> None:
+        """Put a button for the chosen row under its details."""
+        self._detail_actions.addWidget(widget)
+
     # -- content -------------------------------------------------------------------------------
 
     def set_entries(self, entries: list[Any]) -> None:
@@ -152,8 +166,13 @@ class TimedPanel(QWidget):
             return lambda entry: needle in entry.search
         return extra
 
+    def current_entry(self) -> Any | None:
+        index = self.view.currentIndex()
+        return self.model.entry(index.row()) if index.isValid() else None
+
     def _after_reset(self) -> None:
         self.details.clear()
+        self.currentEntryChanged.emit(None)
         if self.model.rowCount():
             self.stack.setCurrentWidget(self.view)
             self._scroll_to_current()
@@ -183,7 +202,9 @@ class TimedPanel(QWidget):
             self.seekRequested.emit(max(0, self.model.entry(index.row()).offset_ms))
 
     def _show_details(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        if current.isValid():
-            self.details.setPlainText(self.model.details(self.model.entry(current.row())))
+        entry = self.model.entry(current.row()) if current.isValid() else None
+        if entry is not None:
+            self.details.setPlainText(self.model.details(entry))
         else:
             self.details.clear()
+        self.currentEntryChanged.emit(entry)
