@@ -63,3 +63,10 @@ def time_ago(ms: int, now_ms: int) -> str:
     if seconds < 86_400:
         return f"{seconds // 3600} h ago"
     return local_time(ms)
+
+
+def sentence(message: str) -> str:
+    """An error message from the core ("an event named … is already defined") as a sentence
+    of its own, its names' case kept."""
+    message = message.strip()
+    return message[:1].upper() + message[1:] + ("" if message.endswith((".", "?", "!")) else ".")

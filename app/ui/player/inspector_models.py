@@ -18,7 +18,7 @@ ERROR_TINT = QColor(217, 48, 37, 28)
 WARN_TINT = QColor(251, 188, 4, 45)
 KIND_COLOURS = {"error": ERROR_COLOUR, "rage_click": ERROR_COLOUR, "dead_click": WARN_COLOUR,
                 "pageview": QColor("#188038"), "custom": QColor("#8430ce"),
-                "identify": QColor("#8430ce")}
+                "identify": QColor("#8430ce"), "defined": QColor("#c0560c")}
 LEVEL_COLOURS = {"error": ERROR_COLOUR, "warn": WARN_COLOUR, "debug": DEBUG_COLOUR}
 LEVEL_TINTS = {"error": ERROR_TINT, "warn": WARN_TINT}
 
@@ -48,6 +48,10 @@ class FeedModel(TimedTableModel):
 
     def details(self, entry: FeedEntry) -> str:
         event = entry.event
+        if event.kind == "defined":
+            rule = (event.properties or {}).get("rule")
+            return f"Defined event “{event.name}” at {offset(entry.offset_ms)}\n" \
+                + _lines(("Rule", rule))
         position = f"{event.x:g}, {event.y:g}" if event.x is not None and event.y is not None \
             else None
         properties = dict(event.properties or {})

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QToolButton, QWidget
+from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QComboBox, QMenu, QPushButton, QToolButton, QWidget
 
+from app.core.definitions.suggest import can_define_from
 from app.core.replay.inspection import FeedEntry, NetworkEntry
 from app.ui.player.inspector_models import ErrorsModel, FeedModel, NetworkModel, type_name
 from app.ui.player.timed_panel import TimedPanel
@@ -20,12 +22,19 @@ FEED_FILTERS: tuple[tuple[str, frozenset[str] | None], ...] = (
     ("Inputs and forms", frozenset({"input", "submit"})),
     ("Errors", frozenset({"error"})),
     ("Custom events", frozenset({"custom", "identify"})),
+    ("Defined events", frozenset({"defined"})),
 )
+DEFINE_TEXT = "Define Event from This Click…"
+DEFINE_TIP = ("Name clicks on this element (or with this text) as an event, found in every "
+              "cached session")
 ALL_TYPES = "All types"
 
 
 class FeedPanel(TimedPanel):
-    """Everything that happened, in order: click a row to watch it happen."""
+    """Everything that happened, in order: click a row to watch it happen. A click's row
+    (its context menu, or the button under its details) defines an event from it."""
+
+    defineRequested = Signal(object)  # the FeedEntry of a click
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(FeedModel(), "No events were found in this recording.",
@@ -36,10 +45,41 @@ class FeedPanel(TimedPanel):
             self.kind_box.addItem(label, kinds)
         self.kind_box.currentIndexChanged.connect(self.refilter)
         self.add_filter(self.kind_box, beside_search=True)
+        self.define_button = QPushButton(DEFINE_TEXT)
+        self.define_button.setToolTip(DEFINE_TIP)
+        self.define_button.hide()
+        self.define_button.clicked.connect(self._define_current)
+        self.add_detail_action(self.define_button)
+        self.define_action = QAction(DEFINE_TEXT, self)
+        self.define_action.setToolTip(DEFINE_TIP)
+        self.define_action.triggered.connect(self._define_current)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._show_menu)
+        self.currentEntryChanged.connect(self._entry_chosen)
 
     def entry_filter(self) -> Callable[[FeedEntry], bool] | None:
         kinds = self.kind_box.currentData()
         return None if kinds is None else lambda entry: entry.event.kind in kinds
+
+    def _entry_chosen(self, entry: FeedEntry | None) -> None:
+        definable = entry is not None and can_define_from(entry.event)
+        self.define_button.setVisible(definable)
+        self.define_action.setEnabled(definable)
+
+    def _show_menu(self, where: QPoint) -> None:
+        index = self.view.indexAt(where)
+        if not index.isValid():
+            return
+        self.view.setCurrentIndex(index)  # the menu is about the row under the pointer
+        menu = QMenu(self)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.addAction(self.define_action)
+        menu.popup(self.view.viewport().mapToGlobal(where))
+
+    def _define_current(self) -> None:
+        entry = self.current_entry()
+        if entry is not None and can_define_from(entry.event):
+            self.defineRequested.emit(entry)
 
 
 class NetworkPanel(TimedPanel):

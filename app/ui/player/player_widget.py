@@ -1,5 +1,5 @@
 """One session's replay: the page, its timeline and the transport controls, with the
-inspector (events, console, network, errors, visitor) beside them."""
+inspector (events, console, network, errors, visitor, notes) beside them."""
 
 from __future__ import annotations
 
@@ -28,8 +28,10 @@ from app.core.replay.inspection import Inspection, inspect_events
 from app.core.replay.session import ReplaySession
 from app.core.replay.timeline import Timeline
 from app.ui import formatting
+from app.ui.player.annotations import Annotations
 from app.ui.player.controller import JUMP_MS, SPEEDS, PlaybackController
 from app.ui.player.inspector import Inspector
+from app.ui.player.notes_panel import NoteDialog
 from app.ui.player.share_button import ShareButton
 from app.ui.player.timeline_bar import TimelineBar
 from app.ui.player.web_view import ReplayWebView
@@ -57,6 +59,8 @@ class PlayerWidget(QWidget):
         self.controller = PlaybackController(self.view, self)
         self.timeline_bar = TimelineBar(self)
         self.inspector = Inspector(info)
+        self.annotations = Annotations(tasks, info, self.timeline_bar, self.inspector,
+                                       self.session_offset_ms, self)
         self._build()
         self._connect()
         self._load()
@@ -98,15 +102,18 @@ class PlayerWidget(QWidget):
         self.inspector_button.setText("Inspector")
         self.inspector_button.setCheckable(True)
         self.inspector_button.setChecked(True)
-        self.inspector_button.setToolTip("Show or hide the events, console, network, errors "
-                                         "and visitor beside the replay")
+        self.inspector_button.setToolTip("Show or hide the events, console, network, errors, "
+                                         "visitor and notes beside the replay")
         self.share_button = ShareButton(self.tasks, self.info, self.session_offset_ms)
+        self.note_button = QToolButton()
+        self.note_button.setText("Add Note")
+        self.note_button.setToolTip("Add a note at this moment (N)")
         controls = QHBoxLayout()
         for widget in (self.back_button, self.play_button, self.forward_button, self.time_label):
             controls.addWidget(widget)
         controls.addStretch(1)
         for widget in (self.status_label, self.window_box, self.skip_box, self.speed_box,
-                       self.share_button, self.inspector_button):
+                       self.note_button, self.share_button, self.inspector_button):
             controls.addWidget(widget)
 
         replay = QWidget()
@@ -131,7 +138,8 @@ class PlayerWidget(QWidget):
                             (Qt.Key.Key_Left, lambda: self.controller.jump(-JUMP_MS)),
                             (Qt.Key.Key_Right, lambda: self.controller.jump(JUMP_MS)),
                             (Qt.Key.Key_Comma, lambda: self.controller.step(-1)),
-                            (Qt.Key.Key_Period, lambda: self.controller.step(1))):
+                            (Qt.Key.Key_Period, lambda: self.controller.step(1)),
+                            (Qt.Key.Key_N, self.add_note)):
             shortcut = QShortcut(QKeySequence(key), self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.activated.connect(action)
@@ -158,6 +166,12 @@ class PlayerWidget(QWidget):
         self.inspector.sessionRequested.connect(self.sessionRequested)
         self.inspector_button.toggled.connect(self._show_inspector)
         self.share_button.copied.connect(self.messageShown)
+        self.note_button.clicked.connect(self.add_note)
+        self.inspector.notes.addRequested.connect(self.add_note)
+        self.inspector.notes.editRequested.connect(self.annotations.edit_note)
+        self.inspector.notes.deleteRequested.connect(self.annotations.delete_note)
+        self.inspector.feed.defineRequested.connect(self.annotations.define_from)
+        self.annotations.messageShown.connect(self.messageShown)
         self.splitter.splitterMoved.connect(
             lambda _pos, _index: self.inspector_button.setChecked(self.splitter.sizes()[1] > 0))
 
@@ -203,6 +217,7 @@ class PlayerWidget(QWidget):
             return
         self.replay = replay
         self.controller.open(replay)
+        self.annotations.open_window(replay.start_ms, window)
         self.ready.emit()
         self.status_label.setText("Preparing the timeline…")
         self._tasks.append(self.tasks.compute("Prepare the timeline",
@@ -278,6 +293,11 @@ class PlayerWidget(QWidget):
         if width and height:
             self.viewport_label.setText(f"{int(width)} \N{MULTIPLICATION SIGN} {int(height)}")
 
+    def add_note(self) -> NoteDialog:
+        """Pause, and ask for a note at the moment shown."""
+        self.controller.pause()
+        return self.annotations.add_note_here()
+
     def session_offset_ms(self) -> int:
         """Where playback is, from the session's start (what links and steps count from)."""
         start = self.replay.start_ms if self.replay is not None else self.info.start_ms
@@ -299,6 +319,7 @@ class PlayerWidget(QWidget):
     def shutdown(self) -> None:
         """Stop playback and background work; release the web page."""
         self._closed = True
+        self.annotations.shutdown()
         self.controller.pause()
         for task in self._tasks:
             task.cancel()
