@@ -48,6 +48,7 @@ from app.core.handover import LinkError, parse_session_link
 from app.core.sync.choice import SyncedServer
 from app.ui import formatting
 from app.ui.connect_dialog import ConnectDialog
+from app.ui.defined_events_dialog import DefinedEventsDialog, show_defined_events
 from app.ui.details_pane import DetailsPane
 from app.ui.empty_state import EmptyState
 from app.ui.import_controller import (
@@ -315,6 +316,10 @@ class MainWindow(QMainWindow):
         box.open()
         return box
 
+    def open_defined_events(self) -> DefinedEventsDialog:
+        """Events → Defined Events…: list, rename and delete the events defined in the cache."""
+        return show_defined_events(self.tasks, self)
+
     # Replaying ---------------------------------------------------------------------------
 
     def players(self) -> list[PlayerWidget]:
@@ -492,6 +497,11 @@ class MainWindow(QMainWindow):
         find_action.setShortcut(QKeySequence.StandardKey.Find)
         find_action.triggered.connect(lambda: self.filter_edit.setFocus())
         self.addAction(find_action)
+
+        events_menu = self.menuBar().addMenu("&Events")
+        defined_action = QAction("&Defined Events…", self)
+        defined_action.triggered.connect(self.open_defined_events)
+        events_menu.addAction(defined_action)
 
         help_menu = self.menuBar().addMenu("&Help")
         about_action = QAction(f"&About {TITLE}", self)

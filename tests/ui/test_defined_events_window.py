@@ -1,6 +1,6 @@
 """Defined events from the player: two clicks from a click in the event feed to an event
 found in every cached session, shown on the timeline and in the feed; cancelling leaves
-nothing."""
+nothing; Events → Defined Events… renames and deletes them."""
 
 from __future__ import annotations
 
@@ -10,14 +10,16 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QContextMenuEvent
-from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMenu
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLineEdit, QMenu, QMessageBox
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
 from app.core.cache.database import Cache
 from app.core.cache.models import DefinedEvent, DefinedEventHit
 from app.core.definitions.rules import DefinitionRule
-from app.core.definitions.store import define_event
+from app.core.definitions.store import define_event, list_definitions
+from app.ui.defined_events_dialog import DefinedEventsDialog
+from app.ui.main_window import MainWindow
 from app.ui.player.define_dialog import DefineEventDialog
 from app.ui.player.player_widget import PlayerWidget
 from tests.ui.annotation_helpers import LOAD_MS, demo_cache, open_session
@@ -208,3 +210,74 @@ def test_a_cancelled_definition_leaves_nothing(qtbot: QtBot, main_window: MainWi
 def define_dialog_visible(player: PlayerWidget) -> bool:
     dialog = player.findChild(DefineEventDialog)
     return dialog is not None and dialog.isVisible()
+
+
+def open_from_menu(window: MainWindow) -> DefinedEventsDialog:
+    [events_menu] = [action.menu() for action in window.menuBar().actions()
+                     if action.text() == "&Events"]
+    [action] = [action for action in events_menu.actions()
+                if action.text() == "&Defined Events…"]
+    action.trigger()
+    dialog = window.findChild(DefinedEventsDialog)
+    assert dialog is not None and dialog.isVisible()
+    return dialog
+
+
+def test_defined_events_are_listed_renamed_and_deleted_and_players_follow(
+        qtbot: QtBot, main_window: MainWindowFactory, tmp_path: Path) -> None:
+    ids = demo_cache(tmp_path / "cache.sqlite3", 4)
+    cache = Cache(tmp_path / "cache.sqlite3")
+    define_event(cache, "Add to cart", DefinitionRule(selector=PRODUCT_BUTTON))
+    define_event(cache, "Place order", DefinitionRule(text="Place order"))
+    with cache.read_session() as session:
+        expected = [(info.name, info.sessions, info.hits) for info in list_definitions(session)]
+    cache.close()
+    window = main_window()
+    player = open_session(qtbot, window, ids[0])
+    qtbot.waitUntil(lambda: bool(player.timeline_bar.layers["defined"]), timeout=LOAD_MS)
+
+    dialog = open_from_menu(window)
+    qtbot.waitUntil(lambda: dialog.table.rowCount() == 2, timeout=LOAD_MS)
+    assert [(dialog.table.item(row, 0).text(), int(dialog.table.item(row, 2).text()),
+             int(dialog.table.item(row, 3).text().replace(",", "")))
+            for row in range(2)] == expected
+    assert dialog.table.item(0, 1).text() == f"click on {PRODUCT_BUTTON}"
+
+    dialog.table.selectRow(0)
+    dialog.rename_current()
+    editor = dialog.table.findChild(QLineEdit)
+    assert editor is not None and editor.text() == "Add to cart"
+    editor.selectAll()
+    qtbot.keyClicks(editor, "Added to cart")
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: [info.name for info in dialog.definitions]
+                    == ["Added to cart", "Place order"], timeout=LOAD_MS)
+    assert dialog.message.text() == "Renamed “Add to cart” to “Added to cart”."
+    qtbot.waitUntil(lambda: "Added to cart" in {
+        marker.label for marker in player.timeline_bar.layers["defined"]}, timeout=LOAD_MS)
+
+    dialog.table.item(0, 0).setText("Place order")  # a name in use: refused, put back
+    qtbot.waitUntil(lambda: "already defined" in dialog.message.text(), timeout=LOAD_MS)
+    qtbot.waitUntil(lambda: dialog.table.item(0, 0).text() == "Added to cart",
+                    timeout=LOAD_MS)
+
+    dialog.table.selectRow(1)
+    box = dialog.delete_current()
+    assert isinstance(box, QMessageBox) and "“Place order”" in box.text()
+    [delete] = [button for button in box.buttons() if button.text() == "Delete"]
+    qtbot.mouseClick(delete, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.table.rowCount() == 1, timeout=LOAD_MS)
+    qtbot.waitUntil(lambda: {marker.label for marker in player.timeline_bar.layers["defined"]}
+                    == {"Added to cart"}, timeout=LOAD_MS)
+    assert all(entry.detail != "Place order" for entry in shown(player.inspector.feed)
+               if entry.title == "Defined")
+
+    dialog.table.selectRow(0)
+    box = dialog.delete_current()
+    assert box is not None
+    [delete] = [button for button in box.buttons() if button.text() == "Delete"]
+    qtbot.mouseClick(delete, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.stack.currentWidget() is dialog.empty, timeout=LOAD_MS)
+    assert "No events are defined yet" in dialog.empty.text()
+    qtbot.waitUntil(lambda: player.timeline_bar.layers["defined"] == [], timeout=LOAD_MS)
+    dialog.close()
