@@ -4,7 +4,8 @@ The link, `tapeview://session/ID?t=SECONDS`, opens the app on that session at th
 (the id may be any unambiguous prefix, as in the shell). The steps are a numbered Markdown
 list built from the events index up to a moment: pages, clicks with what was clicked,
 inputs (as masked: the cache never holds what was typed), submits, errors and failed
-requests, the way a QA engineer would write them into a bug ticket.
+requests, the way a QA engineer would write them into a bug ticket, with the reviewers'
+notes up to that moment among them (what they saw there is what the ticket is about).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 from app.core.cache.queries import EventInfo
 from app.core.display import duration
+from app.core.notes import NoteInfo
 
 SCHEME = "tapeview"
 MAX_STEPS = 60
@@ -55,8 +57,9 @@ def parse_session_link(text: str) -> SessionLink:
 
 
 def steps_to_reproduce(session_id: str, events: Sequence[EventInfo], until_ms: int,
-                       heading: str) -> str:
-    """Markdown: a heading, the numbered steps up to `until_ms`, and a link to that moment."""
+                       heading: str, notes: Sequence[NoteInfo] = ()) -> str:
+    """Markdown: a heading, the numbered steps (and notes) up to `until_ms`, and a link to
+    that moment."""
     steps: list[tuple[int, str]] = []
     page: str | None = None
     for event in events:
@@ -71,6 +74,9 @@ def steps_to_reproduce(session_id: str, events: Sequence[EventInfo], until_ms: i
             if steps and steps[-1][1] == step:
                 continue  # the same click twice in a row: one step
             steps.append((event.offset_ms, step))
+    steps += [(note.offset_ms, f"Note: {_one_line(note.text, 400)}") for note in notes
+              if note.offset_ms <= until_ms]
+    steps.sort(key=lambda step: step[0])  # stable: a note comes after what happened then
     lines = [heading, ""]
     if len(steps) > MAX_STEPS:
         lines.append(f"(the first {len(steps) - MAX_STEPS} steps are left out)")

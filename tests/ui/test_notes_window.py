@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
@@ -145,3 +146,24 @@ def test_the_note_editor_refuses_empty_and_overlong_notes(qtbot: QtBot) -> None:
     assert not dialog.save_button.isEnabled() and not dialog.limit_label.isHidden()
     dialog.editor.setPlainText("  fine  ")
     assert dialog.save_button.isEnabled() and dialog.text() == "fine"
+
+
+def test_the_steps_to_reproduce_carry_the_notes_up_to_the_moment(
+        qtbot: QtBot, main_window: MainWindowFactory, tmp_path: Path) -> None:
+    cache_path = tmp_path / "cache.sqlite3"
+    ids = demo_cache(cache_path, 1)
+    cache = Cache(cache_path)
+    with cache.session() as session:
+        add_note(session, ids[0], 8_000, "Banner covers the menu")
+        add_note(session, ids[0], 50_000, "Later, not in the steps")
+    cache.close()
+    player = open_session(qtbot, main_window(), ids[0])
+    player.controller.seek(20_000)
+
+    QGuiApplication.clipboard().clear()
+    player.share_button.copy_steps()
+    qtbot.waitUntil(lambda: QGuiApplication.clipboard().text().startswith(
+        "**Steps to reproduce**"), timeout=LOAD_MS)
+    steps = QGuiApplication.clipboard().text()
+    assert "Note: Banner covers the menu (0:08)" in steps
+    assert "Later" not in steps

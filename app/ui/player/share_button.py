@@ -12,6 +12,7 @@ from app.core.cache.queries import SessionInfo, list_events
 from app.core.cache.reindex import ensure_current_events
 from app.core.display import local_time
 from app.core.handover import SessionLink, steps_to_reproduce
+from app.core.notes import list_notes
 from app.ui.tasks import TaskContext, TaskManager
 
 
@@ -54,7 +55,8 @@ class ShareButton(QToolButton):
             ensure_current_events(context.cache, info.id)
             with context.cache.read_session() as session:
                 events = list_events(session, info.id)
-            return steps_to_reproduce(info.id, events, until_ms, heading)
+                notes = list_notes(session, info.id)
+            return steps_to_reproduce(info.id, events, until_ms, heading, notes)
 
         def done(markdown: str) -> None:
             QGuiApplication.clipboard().setText(markdown)

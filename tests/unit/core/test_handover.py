@@ -12,6 +12,7 @@ from app.core.handover import (
     parse_session_link,
     steps_to_reproduce,
 )
+from app.core.notes import NoteInfo
 
 
 def event(offset_ms: int, kind: str, name: str | None = None, *, selector: str | None = None,
@@ -89,3 +90,17 @@ def test_long_sessions_keep_the_last_steps_and_say_so() -> None:
 def test_a_moment_before_anything_happened_says_so() -> None:
     text = steps_to_reproduce("abcd", [event(5_000, "click", selector="#x")], 1_000, "Steps")
     assert "Nothing happened in the session before this moment." in text
+
+
+def test_notes_up_to_the_moment_are_steps_after_what_happened_then() -> None:
+    events = [event(0, "pageview", "https://shop.test/", url="https://shop.test/"),
+              event(6_000, "click", selector="button.pay", text="Pay now")]
+    notes = [NoteInfo(1, "abcd", 6_000, "Nothing happens:\n the spinner never stops", 0, 0),
+             NoteInfo(2, "abcd", 2_000, "Banner covers the menu", 0, 0),
+             NoteInfo(3, "abcd", 9_500, "After the moment", 0, 0)]
+    lines = steps_to_reproduce("abcd", events, 9_000, "Steps", notes).splitlines()
+    assert lines[2:6] == ["1. Open https://shop.test/ (0:00)",
+                          "2. Note: Banner covers the menu (0:02)",
+                          "3. Click “Pay now” (`button.pay`) (0:06)",
+                          "4. Note: Nothing happens: the spinner never stops (0:06)"]
+    assert "After the moment" not in "\n".join(lines)
