@@ -32,6 +32,8 @@ from app.core.cache.queries import (
     count_sessions,
     list_sessions,
 )
+from app.core.search.conditions import SessionFilter
+from app.core.search.errors import FilterError
 from app.ui import formatting
 from app.ui.tasks import TaskManager
 
@@ -95,6 +97,9 @@ class SessionTableModel(QAbstractTableModel):
     totalChanged = Signal(int)
     # True while a new query runs; the rows shown still belong to the previous one.
     loadingChanged = Signal(bool)
+    # The filter cannot run (it names an event no longer defined): why, for the user. The
+    # list is emptied rather than left showing the previous filter's sessions.
+    queryFailed = Signal(str)
 
     def __init__(self, tasks: TaskManager, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -139,6 +144,9 @@ class SessionTableModel(QAbstractTableModel):
     def set_project(self, project_id: int | None) -> None:
         self._change(replace(self._query, project_id=project_id))
 
+    def set_filter(self, search: SessionFilter) -> None:
+        self._change(replace(self._query, filter=search))
+
     def set_filter_text(self, text: str) -> None:
         """Filter after a short pause in typing, not on every key."""
         self._filter_text = text
@@ -178,8 +186,19 @@ class SessionTableModel(QAbstractTableModel):
         self.totalChanged.emit(total)
 
     def _failed(self, generation: int, error: Exception) -> None:
-        if generation == self._generation:
+        current = generation == self._generation
+        if current:
             self._fetching = False
+        if isinstance(error, FilterError):
+            if current:  # a superseded filter's fault no longer matters
+                self.beginResetModel()
+                self._rows = []
+                self._total = 0
+                self.endResetModel()
+                self._set_loading(False)
+                self.queryFailed.emit(str(error))
+            return
+        if current:
             self._set_loading(False)
         self._tasks.report_error("Load the session list", error)
 

@@ -12,6 +12,7 @@ from pytestqt.qtbot import QtBot
 
 from app.core.cache import queries
 from app.core.cache.database import Cache
+from app.core.search.conditions import AttributeIs, DefinedEvent, PerformedEvent, SessionFilter
 from app.ui import session_model
 from app.ui.session_model import COLUMN_OF_SORT, COLUMNS, PAGE_SIZE, SessionTableModel
 from app.ui.tasks import TaskManager
@@ -132,3 +133,20 @@ def test_numbers_are_right_aligned_and_urls_have_tooltips(qtbot: QtBot, model: S
     assert [model.headerData(n, Qt.Orientation.Horizontal) for n in range(len(COLUMNS))] == [
         "Start", "Duration", "Active", "Pages", "Events", "Clicks", "Errors", "Device",
         "Visitor", "Landing page", "Project"]
+
+
+def test_a_filter_the_cache_cannot_run_empties_the_list_and_says_why(
+        qtbot: QtBot, model: SessionTableModel, tasks: TaskManager) -> None:
+    model.refresh()
+    wait_loaded(qtbot, model, tasks)
+    assert model.rowCount() == PAGE_SIZE
+
+    with qtbot.waitSignal(model.queryFailed) as failed:
+        model.set_filter(SessionFilter((PerformedEvent(DefinedEvent("Gone")),)))
+    wait_loaded(qtbot, model, tasks)
+
+    assert failed.args == ["no event is defined as 'Gone'"]
+    assert model.rowCount() == 0 and model.total == 0  # not the previous list, unfiltered
+    model.set_filter(SessionFilter((AttributeIs("device", ("tablet",)),)))
+    wait_loaded(qtbot, model, tasks)
+    assert model.total == SESSIONS // 3
