@@ -51,6 +51,7 @@ from app.ui.connect_dialog import ConnectDialog
 from app.ui.defined_events_dialog import DefinedEventsDialog, show_defined_events
 from app.ui.details_pane import DetailsPane
 from app.ui.empty_state import EmptyState
+from app.ui.filters.bar import FilterBar
 from app.ui.import_controller import (
     FILE_DIALOG_FILTERS,
     ImportController,
@@ -162,6 +163,7 @@ class MainWindow(QMainWindow):
         self.tasks.run("Read the projects", lambda context: load_projects(context.cache),
                        self._projects_loaded)
         self.sessions.refresh()
+        self.filter_bar.segments.reload()
         self._refresh_sync_status()
 
     def _refresh_sync_status(self) -> None:
@@ -419,6 +421,7 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.project_picker)
         bar.addWidget(self.filter_edit, stretch=1)
         bar.addWidget(self.count_label)
+        self.filter_bar = FilterBar(self.tasks)
 
         self.view = QTableView()
         self.view.setModel(self.sessions)
@@ -429,6 +432,7 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(sessions)
         layout.setContentsMargins(6, 6, 0, 6)
         layout.addLayout(bar)
+        layout.addWidget(self.filter_bar)
         layout.addWidget(self.view)
         splitter = QSplitter()
         splitter.addWidget(sessions)
@@ -524,6 +528,9 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         self.project_picker.projectChanged.connect(self.sessions.set_project)
         self.filter_edit.textChanged.connect(self.sessions.set_filter_text)
+        self.filter_bar.filterChanged.connect(self.sessions.set_filter)
+        self.sessions.queryFailed.connect(self.filter_bar.show_failure)
+        self.sessions.totalChanged.connect(self.filter_bar.clear_failure)
         self.sessions.totalChanged.connect(self._update_count)
         self.sessions.loadingChanged.connect(self._update_count)
         self.sessions.modelReset.connect(self._keep_selection)
