@@ -320,7 +320,10 @@ class MainWindow(QMainWindow):
 
     def open_defined_events(self) -> DefinedEventsDialog:
         """Events → Defined Events…: list, rename and delete the events defined in the cache."""
-        return show_defined_events(self.tasks, self)
+        dialog = show_defined_events(self.tasks, self)
+        # The list's filter may name an event renamed or deleted there: run it again.
+        dialog.finished.connect(self.sessions.refresh)
+        return dialog
 
     # Replaying ---------------------------------------------------------------------------
 

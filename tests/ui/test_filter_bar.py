@@ -511,6 +511,30 @@ def test_a_deleted_defined_event_is_named_not_hidden(main_window: MainWindowFact
     assert listed(window) == set()  # no session has both, but the filter runs
 
 
+def test_deleting_a_defined_event_in_use_shows_at_once(main_window: MainWindowFactory,
+                                                       qtbot: QtBot, shop: Cache) -> None:
+    window = main_window()
+    editor = open_kind(qtbot, window, "Performed event")
+    assert editor is not None
+    event_filler(DEFINED)(editor.form)
+    apply(qtbot, window, editor)
+    assert listed(window) == {"anna"}
+
+    dialog = window.open_defined_events()
+    qtbot.waitUntil(lambda: dialog.current() is not None)
+    box = dialog.delete_current()
+    assert box is not None
+    [delete] = [button for button in box.buttons() if button.text() == "Delete"]
+    qtbot.mouseClick(delete, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.table.rowCount() == 0)
+    dialog.close()
+    settle(qtbot, window)
+
+    assert listed(window) == set()
+    assert f"no event is defined as '{DEFINED}'" in window.filter_bar.problem_label.text()
+    assert chip(window.filter_bar, f"Performed: {DEFINED}").problem is not None
+
+
 # A large cache -----------------------------------------------------------------------------
 
 def test_filters_run_on_the_worker_at_100000_sessions(main_window: MainWindowFactory,
