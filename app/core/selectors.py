@@ -143,6 +143,16 @@ class Selector:
     def matches(self, element: Element) -> bool:
         return any(alternative.matches(element) for alternative in self.alternatives)
 
+    def required_words(self) -> list[str | None]:
+        """Per alternative, a word its subject element must hold (an id, a class, else
+        the tag; None when it names none): a cheap first test, as text, of where the
+        selector could match before matching it properly."""
+        words: list[str | None] = []
+        for alternative in self.alternatives:
+            subject = alternative.compounds[0]
+            words.append(next(iter((*subject.ids, *subject.classes)), None) or subject.tag)
+        return words
+
 
 def parse_selector(text: str) -> Selector:
     """Parse `text`; raise `SelectorError` naming the unsupported or malformed part."""

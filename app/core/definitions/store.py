@@ -13,13 +13,14 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Row, delete, func, insert, select
+from sqlalchemy import ColumnElement, Row, Text, cast, delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.core.cache.database import Cache
 from app.core.cache.models import DefinedEvent, DefinedEventHit, Event
 from app.core.definitions.rules import NAME_LENGTH, DefinitionError, DefinitionRule, RuleMatcher
+from app.core.selectors import parse_selector
 from app.core.tasks import Cancelled, CancelToken, ProgressCallback, no_progress
 
 BATCH = 20_000
@@ -147,11 +148,34 @@ def _batches(session: Session, rule: DefinitionRule,
     columns = [Event.id, Event.session_id, Event.ts_ms, Event.url, Event.text]
     if rule.selector:
         columns.append(Event.properties)  # the element path: only selectors need it
-    statement = select(*columns).where(Event.kind.in_(rule.event_kinds))
+    statement = select(*columns).where(Event.kind.in_(rule.event_kinds), *_prefilter(rule))
     if session_id is not None:
         statement = statement.where(Event.session_id == session_id)
     result = session.execute(statement.order_by(Event.id).execution_options(yield_per=BATCH))
     yield from result.partitions()
+
+
+def _prefilter(rule: DefinitionRule) -> list[ColumnElement[bool]]:
+    """Cheap SQL tests that every match passes (a substring of what the rule asks for), so
+    only likely rows are fetched and matched in Python: on millions of clicks the difference
+    between seconds and minutes. Each is a superset: the matcher decides."""
+    terms: list[ColumnElement[bool]] = []
+    if rule.text:
+        # Extraction stores texts with their spacing folded, as the matcher compares them.
+        terms.append(Event.text.icontains(" ".join(rule.text.split()), autoescape=True))
+    if rule.url:
+        value = rule.url.strip()
+        if rule.url_match == "simple":
+            value = value.split("?", 1)[0].split("#", 1)[0].rstrip("/").removeprefix("www.")
+            value = value.split("://", 1)[-1]
+        if value:
+            terms.append(Event.url.icontains(value, autoescape=True))
+    if rule.selector:
+        words = parse_selector(rule.selector).required_words()
+        if all(words):
+            as_text = cast(Event.properties, Text)
+            terms.append(or_(*(as_text.contains(word, autoescape=True) for word in words)))
+    return terms
 
 
 def _insert_hits(session: Session, defined_id: int, matcher: RuleMatcher,

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.core.cache.database import Cache
 from app.core.cache.models import DefinedEventHit, Event, RecordedSession
 from app.core.cache.reindex import reindex
-from app.core.definitions.rules import DefinitionError, DefinitionRule, RuleMatcher
+from app.core.definitions.rules import CLICK_KINDS, DefinitionError, DefinitionRule, RuleMatcher
 from app.core.definitions.store import (
     define_event,
     delete_definition,
@@ -159,3 +159,17 @@ def test_a_defined_event_filters_the_session_list(demo_cache: Cache) -> None:
         query = SessionQuery(filter=search)
         assert {info.id for info in list_sessions(session, query)} == expected
         assert count_sessions(session, query) == len(expected)
+
+
+@pytest.mark.parametrize("selector", ["li[data-sku^=sku] > button", "[data-sku] button.btn",
+                                      ".add-to-cart", "section.products .add-to-cart, #nope"])
+def test_the_sql_prefilter_never_loses_a_match(demo_cache: Cache, selector: str) -> None:
+    """Whatever the selector's subject names (a tag, a class, only attributes), the first
+    cheap test in SQL keeps every click the full match finds."""
+    info = define_event(demo_cache, "By selector", DefinitionRule(selector=selector))
+    matcher = RuleMatcher(DefinitionRule(selector=selector))
+    with demo_cache.read_session() as session:
+        expected = sum(1 for row in session.execute(
+            select(Event.url, Event.text, Event.properties).where(Event.kind.in_(CLICK_KINDS)))
+            if matcher.matches(row.url, row.text, row.properties))
+    assert info.hits == expected > 0
