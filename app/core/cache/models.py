@@ -118,6 +118,8 @@ class RecordedSession(Base):
     # The extraction (analytics.extract.EXTRACTION_VERSION) its event rows come from; rows of
     # an older one are extracted again from the chunks (cache/reindex.py). 0: before 0006.
     events_version: Mapped[int] = mapped_column(Integer, server_default="0")
+    # The same for its heatmap points (heatmaps.store.POINTS_VERSION). 0: before 0009.
+    points_version: Mapped[int] = mapped_column(Integer, server_default="0")
 
     project: Mapped[Project] = relationship()
     visitor: Mapped[Visitor | None] = relationship()
@@ -162,6 +164,34 @@ class Event(Base):
     selector: Mapped[str | None] = mapped_column(Text)  # CSS selector of the element acted on
     text: Mapped[str | None] = mapped_column(Text)  # its visible text, or the value typed
     window_index: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class PagePoints(Base):
+    """A page as one window of a session showed it at one viewport width: its clicks and
+    mouse moves in page coordinates and how far down it was seen, for heatmaps
+    (app/core/heatmaps). Replaced with the session's events (write, reindex)."""
+
+    __tablename__ = "page_points"
+    __table_args__ = (Index(None, "session_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("session.id", ondelete="CASCADE"))
+    window_index: Mapped[int] = mapped_column(Integer)
+    ts_ms: Mapped[int] = mapped_column(BigInteger)  # first shown
+    url: Mapped[str] = mapped_column(Text)
+    # The URL as `session.page_keys` holds a page (search/urls.py): one LIKE finds a rule's.
+    page_key: Mapped[str] = mapped_column(Text)
+    viewport_width: Mapped[int | None] = mapped_column(Integer)
+    viewport_height: Mapped[int | None] = mapped_column(Integer)
+    device: Mapped[str | None] = mapped_column(String(16))  # by viewport width
+    scroll_depth: Mapped[int] = mapped_column(Integer)  # deepest bottom edge shown, px
+    click_count: Mapped[int] = mapped_column(Integer)
+    move_count: Mapped[int] = mapped_column(Integer)
+    selectors: Mapped[list[str]] = mapped_column()  # the click targets `clicks` index
+    # zstd-compressed numpy records (heatmaps/extract.py CLICK_DTYPE, MOVE_DTYPE); last, so
+    # a scan of the columns above reads none of their overflow pages.
+    clicks: Mapped[bytes] = mapped_column(LargeBinary)
+    moves: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class Segment(Base):

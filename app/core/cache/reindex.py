@@ -22,6 +22,7 @@ from app.core.cache.models import Event, RecordedSession
 from app.core.cache.queries import iter_session_events
 from app.core.cache.writing import count_errors, insert_events
 from app.core.definitions.store import match_session
+from app.core.heatmaps.store import store_points
 from app.core.tasks import CancelToken, ProgressCallback, collector_paused, no_progress
 
 
@@ -52,6 +53,7 @@ def reindex_session(session: Session, session_id: str) -> int:
     session.execute(delete(Event).where(Event.session_id == session_id))
     insert_events(session, session_id, found)
     match_session(session, session_id)
+    store_points(session, session_id, events, windows, found)
     session.execute(update(RecordedSession).where(RecordedSession.id == session_id)
                     .values(events_version=EXTRACTION_VERSION, error_count=count_errors(found)))
     return len(found)

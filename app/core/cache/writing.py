@@ -19,6 +19,7 @@ from app.core.cache.models import (
     Visitor,
 )
 from app.core.definitions.store import match_session
+from app.core.heatmaps.store import store_points
 from app.core.recording.chunks import Chunk
 from app.core.recording.normalize import Recording
 from app.core.recording.summary import SessionSummary
@@ -113,6 +114,7 @@ def write_session(session: Session, project: Project, session_id: str, recording
          "raw_size": c.raw_size, "data": c.data} for c in chunks])
     found = extract_events(recording.events, recording.windows)
     insert_events(session, session_id, found)
+    store_points(session, session_id, recording.events, recording.windows, found)
     # Errors as the events index found them (uncaught, console, older recorders', Sentry's),
     # so the list's Errors column agrees with the "has errors" filter.
     row.error_count = count_errors(found)

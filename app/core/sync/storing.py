@@ -19,6 +19,7 @@ from app.core.cache.models import (
     DefinedEventHit,
     Event,
     Note,
+    PagePoints,
     Project,
     RecordedSession,
     RecordingChunk,
@@ -101,7 +102,7 @@ def advance_cursor(session: Session, project_id: int, cursor: str) -> None:
 
 def _delete_session(session: Session, session_id: str) -> None:
     # Explicit, not left to ON DELETE CASCADE: SQLite only cascades with foreign_keys on.
-    for model in (DefinedEventHit, Event, Note, RecordingChunk, SyncedSession):
+    for model in (DefinedEventHit, Event, Note, PagePoints, RecordingChunk, SyncedSession):
         session.execute(delete(model).where(model.session_id == session_id))
     session.execute(delete(RecordedSession).where(RecordedSession.id == session_id))
 
