@@ -112,8 +112,10 @@ class Inspection:
 
 
 def inspect_events(events: Iterable[Event], start_ms: int,
-                   cancel: CancelToken | None = None) -> Inspection:
-    """The inspection of one window's time-ordered events; `start_ms` is offset 0."""
+                   cancel: CancelToken | None = None,
+                   found: list[IndexedEvent] | None = None) -> Inspection:
+    """The inspection of one window's time-ordered events; `start_ms` is offset 0.
+    `found`: their extraction, when the caller has it already."""
     recording: list[Event] = []
     inspection = Inspection()
     with collector_paused():  # decoding and extracting make ~10^6 acyclic objects
@@ -121,7 +123,8 @@ def inspect_events(events: Iterable[Event], start_ms: int,
             if cancel is not None and position % CANCEL_CHECK_EVERY == 0:
                 cancel.raise_if_cancelled()
             recording.append(event)
-        found = extract_events(recording)
+        if found is None:
+            found = extract_events(recording)
     if cancel is not None:
         cancel.raise_if_cancelled()
     url: str | None = None

@@ -19,8 +19,10 @@ from typing import Any
 import orjson
 import zstandard
 
+from app.core.analytics.extract import extract_events
 from app.core.recording.chunks import decode_chunk
 from app.core.recording.rrweb import EventType
+from app.core.replay.inspection import Inspection, inspect_events
 from app.core.replay.state import ReplayState
 from app.core.replay.timeline import Timeline, build_timeline
 from app.core.tasks import CancelToken, ProgressCallback, collector_paused, no_progress
@@ -167,6 +169,15 @@ class ReplaySession:
         """Markers, idle stretches and activity (streams the chunks: safe on a worker)."""
         events = [event for _, event in self._all_events()]
         return build_timeline(events, self.start_ms, self.end_ms)
+
+    def overview(self, cancel: CancelToken | None = None) -> tuple[Timeline, Inspection]:
+        """The timeline and the inspector's lists from one pass: decoding and extracting an
+        hour of events is the slow part, so it is done once for both (on a worker)."""
+        with collector_paused():
+            events = [event for _, event in self._all_events()]
+            found = extract_events(events)
+        return (build_timeline(events, self.start_ms, self.end_ms, found=found),
+                inspect_events(events, self.start_ms, cancel, found=found))
 
     # -- checkpoints ----------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.core.analytics.events import IndexedEvent
 from app.core.analytics.extract import extract_events
 from app.core.recording.rrweb import USER_ACTIVITY_SOURCES, EventType
 
@@ -51,12 +52,15 @@ MARKER_KINDS = {"pageview": "page", "click": "click", "error": "error", "custom"
 
 
 def build_timeline(events: list[dict[str, Any]], start_ms: int, end_ms: int,
-                   bins: int = ACTIVITY_BINS) -> Timeline:
+                   bins: int = ACTIVITY_BINS,
+                   found: list[IndexedEvent] | None = None) -> Timeline:
+    """`found`: the events' extraction, when the caller has it already (it is the slow part)."""
     duration = max(0, end_ms - start_ms)
     timeline = Timeline(start_ms, duration, activity=[0] * bins)
     timeline.markers = [Marker(e.ts_ms - start_ms, MARKER_KINDS[e.kind],
                                e.name or e.text or e.selector or "")
-                        for e in extract_events(events) if e.kind in MARKER_KINDS]
+                        for e in (extract_events(events) if found is None else found)
+                        if e.kind in MARKER_KINDS]
     activity_times = [int(e["timestamp"]) - start_ms for e in events
                       if e.get("type") == EventType.INCREMENTAL_SNAPSHOT
                       and isinstance(e.get("data"), dict)

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from app.core.cache.assets import Asset, load_asset
 from app.core.cache.queries import SessionInfo, load_replay_chunks
 from app.core.cache.visitors import VisitorSessions, visitor_sessions
-from app.core.replay.inspection import Inspection, inspect_events
+from app.core.replay.inspection import Inspection
 from app.core.replay.session import ReplaySession
 from app.core.replay.timeline import Timeline
 from app.ui import formatting
@@ -220,14 +220,10 @@ class PlayerWidget(QWidget):
         self.annotations.open_window(replay.start_ms, window)
         self.ready.emit()
         self.status_label.setText("Preparing the timeline…")
-        self._tasks.append(self.tasks.compute("Prepare the timeline",
-                                              lambda _cancel, _progress: replay.timeline(),
-                                              self._timeline_ready, self._failed))
         self._tasks.append(self.tasks.compute(
             "Read the events and console",
-            lambda cancel, _progress: inspect_events(replay.stream_events(), replay.start_ms,
-                                                     cancel),
-            lambda inspection: self._inspected(replay, inspection)))
+            lambda cancel, _progress: replay.overview(cancel),
+            lambda overview: self._overview_ready(replay, *overview), self._failed))
         self._tasks.append(self.tasks.compute(
             "Prepare fast seeking",
             lambda cancel, progress: replay.build_checkpoints(progress, cancel),
@@ -238,13 +234,13 @@ class PlayerWidget(QWidget):
             self.controller.pause()
             self._open_window(window)
 
-    def _timeline_ready(self, timeline: Timeline) -> None:
+    def _overview_ready(self, replay: ReplaySession, timeline: Timeline,
+                        inspection: Inspection) -> None:
+        if replay is not self.replay or self._closed:  # another window shown, or tab closed
+            return
         self.timeline_bar.set_timeline(timeline)
         self.controller.set_timeline(timeline)
-
-    def _inspected(self, replay: ReplaySession, inspection: Inspection) -> None:
-        if replay is self.replay and not self._closed:  # the window shown, the tab open
-            self.inspector.show_inspection(inspection)
+        self.inspector.show_inspection(inspection)
 
     def _visitor_found(self, result: VisitorSessions) -> None:
         if not self._closed:
