@@ -84,8 +84,10 @@ class Annotations(QObject):
         at_ms = self._moment_ms()
         dialog = self._dialog(NoteDialog(f"Note at {offset(at_ms)}", parent=self._player))
         session_id = self._info.id
-        dialog.accepted.connect(lambda: self._write(
-            "Add a note", lambda session: add_note(session, session_id, at_ms, dialog.text()),
+        # The text is read here, on the GUI thread, while the dialog still exists.
+        dialog.accepted.connect(lambda: self._write_text(
+            "Add a note", dialog.text(),
+            lambda session, text: add_note(session, session_id, at_ms, text),
             f"Note added at {offset(at_ms)}"))
         dialog.open()
         return dialog
@@ -94,8 +96,9 @@ class Annotations(QObject):
         note = entry.note
         dialog = self._dialog(NoteDialog(f"Edit the Note at {offset(note.offset_ms)}",
                                          note.text, self._player))
-        dialog.accepted.connect(lambda: self._write(
-            "Edit a note", lambda session: edit_note(session, note.id, dialog.text()),
+        dialog.accepted.connect(lambda: self._write_text(
+            "Edit a note", dialog.text(),
+            lambda session, text: edit_note(session, note.id, text),
             f"Note at {offset(note.offset_ms)} changed"))
         dialog.open()
         return dialog
@@ -114,6 +117,12 @@ class Annotations(QObject):
             f"Note at {offset(note.offset_ms)} deleted"))
         box.open()
         return box
+
+    def _write_text(self, title: str, text: str, change: Callable[[Session, str], Any],
+                    message: str) -> None:
+        """Write what a dialog said: its text, taken now, goes to the worker, not the
+        dialog (deleted once closed, and a widget is the GUI thread's alone)."""
+        self._write(title, lambda session: change(session, text), message)
 
     def _write(self, title: str, change: Callable[[Session], Any], message: str) -> None:
         def work(context: TaskContext) -> None:
