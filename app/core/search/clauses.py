@@ -25,9 +25,8 @@ tests/benchmarks/bench_filters.py (100,000 sessions, 5,000,000 events, SQLite):
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.core.cache.models import Event, RecordedSession, Visitor
@@ -43,14 +42,15 @@ from app.core.search.conditions import (
     VisitedUrl,
     VisitorMatches,
 )
-from app.core.search.defined import defined_event_sessions
+from app.core.search.defined import defined_event_clause
 from app.core.search.urls import LIKE_ESCAPE, like_pattern
 
 # The most events of a kind (and name) for which IN beats EXISTS (see the module's doc).
 COUNT_IN_LIMIT = 50_000
 PAGE_IN_LIMIT = 2_000
 
-DefinedEventSessions = Callable[[Session, str], Select[Any]]
+# (session, name, IN limit) -> the clause of the sessions holding the event defined as name
+DefinedEventClause = Callable[[Session, str, int], ColumnElement[bool]]
 
 ATTRIBUTE_COLUMNS = {
     "device": RecordedSession.device_type,
@@ -64,7 +64,7 @@ COST = {StartedBetween: 0, DurationBetween: 0, AttributeIs: 1, VisitedUrl: 2,
 
 
 def filter_clauses(session: Session, search: SessionFilter, counting: bool = False,
-                   defined: DefinedEventSessions = defined_event_sessions,
+                   defined: DefinedEventClause = defined_event_clause,
                    ) -> list[ColumnElement[bool]]:
     """WHERE clauses (to AND) selecting the sessions that match `search`.
 
@@ -78,7 +78,7 @@ def filter_clauses(session: Session, search: SessionFilter, counting: bool = Fal
 
 
 def _clause(session: Session, condition: Condition, in_limit: int,
-            defined: DefinedEventSessions) -> ColumnElement[bool]:
+            defined: DefinedEventClause) -> ColumnElement[bool]:
     match condition:
         case StartedBetween(after_ms, before_ms):
             return and_(*_bounds(RecordedSession.start_ms, after_ms, before_ms, inclusive=False))
@@ -98,7 +98,7 @@ def _clause(session: Session, condition: Condition, in_limit: int,
             # Not the visitor the session list joins: this subquery has its own.
             return RecordedSession.visitor_id.in_(visitors.correlate(None))
         case PerformedEvent(DefinedEvent(name)):
-            return RecordedSession.id.in_(defined(session, name).correlate(None))
+            return defined(session, name, in_limit)
         case PerformedEvent(EventRule() as rule):
             return _performed(session, rule, in_limit)
     raise TypeError(f"not a filter condition: {condition!r}")

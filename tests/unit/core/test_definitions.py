@@ -173,3 +173,14 @@ def test_the_sql_prefilter_never_loses_a_match(demo_cache: Cache, selector: str)
             select(Event.url, Event.text, Event.properties).where(Event.kind.in_(CLICK_KINDS)))
             if matcher.matches(row.url, row.text, row.properties))
     assert info.hits == expected > 0
+
+
+def test_rare_and_common_defined_events_find_the_same_sessions(demo_cache: Cache) -> None:
+    """IN over the hits for a rare event, EXISTS per session for a common one: the same."""
+    from app.core.search.defined import defined_event_clause
+
+    define_event(demo_cache, "Add to cart", DefinitionRule(selector=".add-to-cart"))
+    with demo_cache.read_session() as session:
+        found = [set(session.scalars(select(RecordedSession.id).where(
+            defined_event_clause(session, "Add to cart", limit)))) for limit in (10**6, 0)]
+    assert found[0] == found[1] == set(hits_by_session(demo_cache, "Add to cart"))

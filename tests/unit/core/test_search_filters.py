@@ -214,7 +214,8 @@ def test_a_defined_event_is_the_sessions_its_definition_gives(shop: Cache) -> No
     with shop.read_session() as session:
         for counting in (False, True):
             where = clauses.filter_clauses(session, search, counting,
-                                           defined=lambda _session, name: holding[name])
+                                           defined=lambda _session, name, _limit:
+                                           RecordedSession.id.in_(holding[name]))
             sources = session.scalars(select(RecordedSession.source).where(*where)).all()
             assert sources == ["bob"]
 
