@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app import __version__
+from app.cli_heatmap import add_heatmap_command, heatmap_command
 from app.cli_search import (
     SEARCH_COMMANDS,
     add_search_arguments,
@@ -128,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     reindex.add_argument("--json", action="store_true", help="print the result as JSON")
 
     add_search_commands(commands)
+    add_heatmap_command(commands)
     add_sync_command(commands)  # `tapeview sync`: defined at the end of this module
 
     # The reference server (app/server): `serve` and `server ...`, on a database of their own.
@@ -445,3 +447,4 @@ def _sync(cache, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-de
 
 
 COMMANDS["sync"] = _sync
+COMMANDS["heatmap"] = heatmap_command

@@ -133,8 +133,13 @@ class HeadlessReplay:
                     and data.get("width") and data.get("height"):
                 size = (int(data["width"]), int(data["height"]))
         if size is not None:
-            size = clamp_size(*size)
-        if size is not None and size != (self.view.width(), self.view.height()):
+            self.resize(*size)
+
+    def resize(self, width: int, height: int) -> None:
+        """Size the view for a page of `width` x `height` (scaled down to `MAX_SIDE`) and
+        wait until the page has taken the size."""
+        size = clamp_size(width, height)
+        if size != (self.view.width(), self.view.height()):
             self.view.resize(*size)
             self._wait(self._fit_when_sized, "the page did not take the new size")
             self._pause(RESIZE_SETTLE_MS)
