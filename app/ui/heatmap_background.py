@@ -7,12 +7,13 @@ whole scrollable page rather than the first screen. Content sized by the viewpor
 sections, fixed headers) is laid out for that tall viewport: a fixed header shows once, at
 the top, which is where a heatmap of the page wants it.
 
-The engine draws at most `MAX_SIDE` (2048) px a side, so a page taller than that is drawn
-scaled down to fit, in one grab, and scaled up again by whoever draws over it: a very long page
-loses detail (a 10,000 px page at a fifth of its size) but never its proportions, and
-positions stay in page px. Tiling (several grabs of the page translated) would keep the detail;
-one grab keeps the page consistent and quick. The page is as wide as the recorded viewport:
-content overflowing it sideways is cut off, as the visitor's window cut it.
+The engine draws at most `MAX_SIDE` (2048) px a side, so a page taller than that is drawn in
+tiles: the view is one tile tall, the player's viewport (the whole page laid out) is moved up
+by a tile at a time, pixel for pixel, and the grabs are stitched. A page wider than that (a
+recorded viewport over 2048 px) is drawn scaled down to fit in one grab instead, and scaled up
+again by whoever draws over it: it loses detail, never its proportions, and positions stay in
+page px. The page is as wide as the recorded viewport: content overflowing it sideways is cut
+off, as the visitor's window cut it.
 
 The same layout engine measures the clicks' target elements (`placement.layouts_needed`): at
 each viewport width clicks were made at (the visitor's layout) and on the background itself.
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QImage, QPainter
 
 from app.core.cache.assets import load_asset
 from app.core.cache.database import Cache
@@ -35,7 +36,7 @@ from app.core.recording.rrweb import EventType, Source
 from app.core.replay.session import ReplaySession
 from app.core.search.conditions import UrlRule
 from app.core.search.urls import url_matches
-from app.ui.player.headless import HeadlessReplay, wait_for
+from app.ui.player.headless import MAX_SIDE, HeadlessReplay, wait_for
 from app.ui.render_commands import CommandError, open_replay
 
 # Boxes of `selectors` in the replayed document, in page px (scroll added), as a JSON array
@@ -119,13 +120,32 @@ def _render(cache: Cache, session_id: str, replay: ReplaySession, offset_ms: int
         _lay_out(renderer, width, height, stamp)
         page_height = max(height, int(_evaluate(renderer, PAGE_HEIGHT_SCRIPT)))
         _lay_out(renderer, width, page_height, stamp)
-        renderer.resize(width, page_height)
         wanted = sorted({selector for selectors in layouts.values() for selector in selectors})
         boxes = _measure(renderer, wanted)
-        image = _page_only(renderer.grab(), width, page_height)
+        if width <= MAX_SIDE < page_height:
+            image = _tiles(renderer, width, page_height)
+        else:
+            renderer.resize(width, page_height)
+            image = _page_only(renderer.grab(), width, page_height)
     finally:
         renderer.close()
     return PageBackground(image, width, page_height, session_id, offset_ms, boxes, measured)
+
+
+def _tiles(renderer: HeadlessReplay, width: int, height: int) -> QImage:
+    """The page grabbed `MAX_SIDE` px at a time, at its size, stitched (the last tile
+    overlaps the one before it, so every grab is the view's full size)."""
+    renderer.resize(width, MAX_SIDE)
+    page = QImage(width, height, QImage.Format.Format_RGB888)
+    painter = QPainter(page)
+    try:
+        for top in [*range(0, height - MAX_SIDE, MAX_SIDE), height - MAX_SIDE]:
+            _evaluate(renderer, "document.getElementById('viewport').style.transform ="
+                                f" 'translate(0px, {-top}px)'; true")
+            painter.drawImage(0, top, renderer.grab())
+    finally:
+        painter.end()
+    return page
 
 
 def _page_only(frame: QImage, width: int, height: int) -> QImage:

@@ -164,7 +164,34 @@ def test_scroll_map_and_messages(qtbot: QtBot, imported: list[str], cache_path: 
     assert pixels[5, 900].min() == 255
     assert pixels[-5, 900].max() < 200
 
+    csv = tmp_path / "moves.csv"
+    printed = heatmap(cache_path, capsys, "--url", "/", "--kind", "move", "--out",
+                      str(tmp_path / "moves.png"), "--csv", str(csv))
+    assert "moves on the page" in printed
+    assert len(csv.read_text().splitlines()) > 1  # the pointer moved to what it clicked
+
     code = main(["--cache", str(cache_path), "heatmap", "--url", "/nowhere", "--out",
                  str(tmp_path / "none.png")])
     assert code == 1
     assert "no cached session showed a page matching '/nowhere'" in capsys.readouterr().err
+    code = main(["--cache", str(cache_path), "heatmap", "--url", "/", "--kind", "scroll",
+                 "--out", str(out), "--csv", str(csv)])
+    assert code == 1
+    assert "a scroll map has none" in capsys.readouterr().err
+
+
+def test_a_page_wider_than_the_engine_draws_is_scaled_back_to_page_size(
+        qtbot: QtBot, browser: Browser, cache_path: Path, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Over 2048 px wide the page is drawn in one scaled-down grab, not in tiles."""
+    centres = record(browser, tmp_path / "wide.json", (2200, 700), [("#top", 3)])
+    assert main(["--cache", str(cache_path), "import", str(tmp_path / "wide.json")]) == 0
+    capsys.readouterr()
+    out = tmp_path / "wide.png"
+    heatmap(cache_path, capsys, "--url", "/", "--out", str(out))
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == (2200, 40 + 60 + 1400 + 80 + 900)
+    pixels = image_to_rgb(image)
+    x, y = centres["#top"]
+    assert is_hot(pixels[round(y), round(x)])
+    assert pixels[[0, -1]].min() == 255
