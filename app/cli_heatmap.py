@@ -32,11 +32,13 @@ on any host); exact compares the whole URL; substring finds the text anywhere in
 
 The background is the whole scrollable page, rebuilt from the first full snapshot of it in the
 matching sessions (--session picks another session's), at that session's viewport width. A
-page taller or wider than 2048 px is drawn scaled down, then scaled up again: the PNG is always
-in page pixels, like the CSV. A click whose target element is found on the background is moved
-onto it, by its offset within the element as laid out at the width it was made at, so clicks
-made on a scrolled page or at another viewport width land on the right element; other clicks,
-and mouse moves, keep their position on the page.
+page taller than 2048 px is drawn in tiles; one wider than that (a viewport over 2048 px) is
+drawn scaled down, then scaled up again. The PNG is always in page pixels, like the CSV.
+
+A click whose target element is found on the background is moved onto it, by its offset within
+the element as laid out at the width it was made at, so clicks made on a scrolled page or at
+another viewport width land on the right element; other clicks, and mouse moves, keep their
+position on the page.
 
 Clicks or moves are counted in {DEFAULT_BIN_PX} px bins, smoothed with a Gaussian
 ({DEFAULT_SIGMA_PX:g} px) and coloured from blue (few) to red (the densest spot). A scroll map
