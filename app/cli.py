@@ -349,31 +349,17 @@ def _reindex(cache, args: argparse.Namespace) -> int:  # type: ignore[no-untyped
 def _render(cache, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
     from app.ui import render_commands
 
-    return _run_renderer(lambda: render_commands.render_frame(
+    return render_commands.run_command(lambda: render_commands.render_frame(
         cache, args.session, args.at, args.out, args.width, args.height))
 
 
 def _clip(cache, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
     from app.ui import render_commands
 
-    return _run_renderer(lambda: render_commands.render_clip(
+    return render_commands.run_command(lambda: render_commands.render_clip(
         cache, args.session, args.start, args.end, args.out, args.fps, args.width,
         args.height))
 
-
-def _run_renderer(work) -> int:  # type: ignore[no-untyped-def]
-    from app.ui.player.headless import RenderError
-    from app.ui.render_commands import CommandError
-
-    try:
-        print(work())
-    except (CommandError, RenderError) as exc:
-        print(f"tapeview: {exc}", file=sys.stderr)
-        return 1
-    except OSError as exc:
-        print(f"tapeview: {exc.strerror or exc}", file=sys.stderr)
-        return 1
-    return 0
 
 
 COMMANDS = {"import": _import, "export": _export, "sessions": _sessions, "info": _info,

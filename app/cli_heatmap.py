@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from app.core.cache.database import Cache
@@ -69,22 +68,13 @@ def add_heatmap_command(commands: argparse._SubParsersAction) -> None:
 
 
 def heatmap_command(cache: Cache, args: argparse.Namespace) -> int:
-    from app.ui.player.headless import RenderError
-    from app.ui.render_commands import CommandError
+    from app.ui.render_commands import run_command
 
-    try:
-        print(_heatmap(cache, args))
-    except (FilterError, CommandError, RenderError) as exc:
-        print(f"tapeview: {exc}", file=sys.stderr)
-        return 1
-    except OSError as exc:
-        print(f"tapeview: {exc.strerror or exc}", file=sys.stderr)
-        return 1
-    return 0
+    return run_command(lambda: _heatmap(cache, args), FilterError)
 
 
 def _heatmap(cache: Cache, args: argparse.Namespace) -> str:
-    from app.ui.render_commands import CommandError, _headless_app
+    from app.ui.render_commands import CommandError, headless_app
 
     if args.csv is not None and args.kind == "scroll":
         raise CommandError("--csv writes the bins of a click or move map; a scroll map has "
@@ -97,7 +87,7 @@ def _heatmap(cache: Cache, args: argparse.Namespace) -> str:
         device = f" at {args.device} size" if args.device else ""
         raise CommandError(f"no cached session showed a page matching {args.url!r} "
                            f"({args.match}){device}")
-    _headless_app()
+    headless_app()
     from app.ui import heatmap_png
     from app.ui.heatmap_background import render_background
 

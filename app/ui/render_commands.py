@@ -17,7 +17,23 @@ class CommandError(RuntimeError):
     pass
 
 
-def _headless_app() -> object:
+def run_command(work: Callable[[], str], *expected: type[Exception]) -> int:
+    """Run a drawing command: print what it wrote, or the reason it could not (exit 1) for
+    the errors it explains to people (`expected` adds a command's own)."""
+    from app.ui.player.headless import RenderError
+
+    try:
+        print(work())
+    except (CommandError, RenderError, *expected) as exc:
+        print(f"tapeview: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"tapeview: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def headless_app() -> object:
     # No window may open: draw offscreen unless a Qt application already runs (tests).
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
     os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--disable-gpu")
@@ -53,7 +69,7 @@ def _offset(replay: ReplaySession, seconds: float, what: str) -> int:
 
 def render_frame(cache: Cache, session_id: str, at_s: float, out: Path,
                  width: int | None, height: int | None) -> str:
-    _headless_app()
+    headless_app()
     from app.ui.player.headless import HeadlessReplay
 
     _info, replay = open_replay(cache, session_id)
@@ -72,7 +88,7 @@ def render_frame(cache: Cache, session_id: str, at_s: float, out: Path,
 
 def render_clip(cache: Cache, session_id: str, start_s: float, end_s: float | None, out: Path,
                 fps: float, width: int | None, height: int | None) -> str:
-    _headless_app()
+    headless_app()
     from app.ui.player.headless import HeadlessReplay, write_clip
 
     _info, replay = open_replay(cache, session_id)
