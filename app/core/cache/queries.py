@@ -225,6 +225,18 @@ def iter_session_events(session: Session, session_id: str) -> Iterator[tuple[dic
     return iter_chunk_events(blobs())
 
 
+def read_session_events(session: Session,
+                        session_id: str) -> tuple[list[dict[str, Any]], list[int]]:
+    """A session's whole event stream and each event's window index, as extraction takes
+    them (`extract_events(events, windows)`)."""
+    events: list[dict[str, Any]] = []
+    windows: list[int] = []
+    for event, window in iter_session_events(session, session_id):
+        events.append(event)
+        windows.append(window)
+    return events, windows
+
+
 def load_replay_chunks(session: Session, session_id: str) -> tuple[list[Any], list[str]]:
     """A session's compressed chunks (as `StoredChunk`) and its window ids, for replay."""
     from app.core.replay.session import StoredChunk

@@ -16,13 +16,11 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from app.core.analytics.extract import EXTRACTION_VERSION, extract_events
+from app.core.analytics.extract import EXTRACTION_VERSION
 from app.core.cache.database import Cache
 from app.core.cache.models import Event, RecordedSession
-from app.core.cache.queries import iter_session_events
-from app.core.cache.writing import count_errors, insert_events
-from app.core.definitions.store import match_session
-from app.core.heatmaps.store import store_points
+from app.core.cache.queries import read_session_events
+from app.core.cache.writing import count_errors, index_events
 from app.core.tasks import CancelToken, ProgressCallback, collector_paused, no_progress
 
 
@@ -45,15 +43,9 @@ def stale_session_ids(session: Session) -> list[str]:
 
 def reindex_session(session: Session, session_id: str) -> int:
     """Replace one session's event rows (the caller owns the transaction); how many now."""
-    events, windows = [], []
-    for event, window in iter_session_events(session, session_id):
-        events.append(event)
-        windows.append(window)
-    found = extract_events(events, windows)
+    events, windows = read_session_events(session, session_id)
     session.execute(delete(Event).where(Event.session_id == session_id))
-    insert_events(session, session_id, found)
-    match_session(session, session_id)
-    store_points(session, session_id, events, windows, found)
+    found = index_events(session, session_id, events, windows)
     session.execute(update(RecordedSession).where(RecordedSession.id == session_id)
                     .values(events_version=EXTRACTION_VERSION, error_count=count_errors(found)))
     return len(found)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -112,14 +114,23 @@ def write_session(session: Session, project: Project, session_id: str, recording
         {"session_id": session_id, "seq": c.seq, "start_ms": c.start_ms, "end_ms": c.end_ms,
          "event_count": c.event_count, "starts_with_full_snapshot": c.starts_with_full_snapshot,
          "raw_size": c.raw_size, "data": c.data} for c in chunks])
-    found = extract_events(recording.events, recording.windows)
-    insert_events(session, session_id, found)
-    store_points(session, session_id, recording.events, recording.windows, found)
+    found = index_events(session, session_id, recording.events, recording.windows)
     # Errors as the events index found them (uncaught, console, older recorders', Sentry's),
     # so the list's Errors column agrees with the "has errors" filter.
     row.error_count = count_errors(found)
-    match_session(session, session_id)
     return row
+
+
+def index_events(session: Session, session_id: str, events: Sequence[dict[str, Any]],
+                 windows: Sequence[int] | None) -> list[IndexedEvent]:
+    """What the cache derives from a session's (masked) events, written or extracted again:
+    the events index, the defined events found in it and its heatmap points. The session's
+    old index rows must be gone (the caller owns the transaction)."""
+    found = extract_events(events, windows)
+    insert_events(session, session_id, found)
+    match_session(session, session_id)
+    store_points(session, session_id, events, windows, found)
+    return found
 
 
 def count_errors(events: list[IndexedEvent]) -> int:

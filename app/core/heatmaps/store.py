@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from app.core.analytics.events import IndexedEvent
 from app.core.cache.database import Cache
 from app.core.cache.models import Event, PagePoints, RecordedSession
-from app.core.cache.queries import iter_session_events
+from app.core.cache.queries import read_session_events
 from app.core.heatmaps.extract import (
     PageVisit,
     click_targets,
@@ -96,10 +96,7 @@ def update_points(cache: Cache, progress: ProgressCallback = no_progress,
 
 
 def _points_from_cache(session: Session, session_id: str) -> int:
-    events, windows = [], []
-    for event, window in iter_session_events(session, session_id):
-        events.append(event)
-        windows.append(window)
+    events, windows = read_session_events(session, session_id)
     targets = click_targets(session.execute(
         select(Event.window_index, Event.ts_ms, Event.node_id, Event.x, Event.y, Event.selector)
         .where(Event.session_id == session_id, Event.kind == "click")))
