@@ -21,7 +21,6 @@ from PySide6.QtGui import (
     QKeySequence,
 )
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QFileDialog,
     QHBoxLayout,
@@ -61,6 +60,7 @@ from app.ui.import_controller import (
 from app.ui.import_widgets import ImportSummaryDialog
 from app.ui.player.player_widget import PlayerWidget
 from app.ui.project_picker import ProjectPicker
+from app.ui.row_tables import configure_row_table
 from app.ui.session_model import COLUMN_OF_SORT, COLUMNS, SessionTableModel
 from app.ui.sync_controller import SyncController, SyncOutcome, default_demo_folder
 from app.ui.task_progress import TaskProgress
@@ -448,19 +448,10 @@ class MainWindow(QMainWindow):
 
     def _configure_view(self) -> None:
         view = self.view
-        view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        configure_row_table(view, 8)
         view.setAlternatingRowColors(True)
-        view.setWordWrap(False)
-        view.setShowGrid(False)
-        view.verticalHeader().hide()
-        # Fixed row heights: the view never measures rows, however many are loaded.
-        rows = view.verticalHeader()
-        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        rows.setDefaultSectionSize(view.fontMetrics().height() + 8)
         header = view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setHighlightSections(False)
         metrics = view.fontMetrics()
         for number, column in enumerate(COLUMNS):
             widest = max(metrics.horizontalAdvance(column.sample),

@@ -11,16 +11,14 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QFontDatabase, QPalette
+from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QSplitter,
-    QStackedWidget,
     QTableView,
     QToolButton,
     QVBoxLayout,
@@ -28,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.ui.player.timed_model import TimedTableModel
+from app.ui.row_tables import configure_row_table, message_or_table
 
 SEARCH_DELAY_MS = 150  # filter once typing pauses, not on every key of a 100,000-row list
 NOTHING_MATCHES = "Nothing matches the search and filters."
@@ -63,13 +62,7 @@ class TimedPanel(QWidget):
         self.view = QTableView()
         self.view.setModel(model)
         self._configure_view()
-        self.message = QLabel(LOADING)
-        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.message.setWordWrap(True)
-        self.message.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.message)
-        self.stack.addWidget(self.view)
+        self.stack, self.message = message_or_table(self.view, LOADING)
         self.details = QPlainTextEdit()
         self.details.setReadOnly(True)
         self.details.setPlaceholderText(DETAILS_HINT)
@@ -110,17 +103,8 @@ class TimedPanel(QWidget):
 
     def _configure_view(self) -> None:
         view = self.view
-        view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        view.setShowGrid(False)
-        view.setWordWrap(False)
-        view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        view.verticalHeader().hide()
-        rows = view.verticalHeader()
-        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        rows.setDefaultSectionSize(view.fontMetrics().height() + 6)
+        configure_row_table(view, 6, fit_width=True)
         header = view.horizontalHeader()
-        header.setHighlightSections(False)
         header.setStretchLastSection(False)
         metrics = view.fontMetrics()
         for number, column in enumerate(self.model.columns):

@@ -9,14 +9,12 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFormLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QScrollArea,
     QSizePolicy,
-    QStackedWidget,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -27,6 +25,7 @@ from app.core.cache.visitors import VisitorSessions
 from app.core.replay.inspection import identity_properties
 from app.ui import formatting
 from app.ui.player.timed_model import NO_INDEX, Index
+from app.ui.row_tables import configure_row_table, message_or_table
 
 LOADING = "Looking for this visitor's other sessions…"
 NO_OTHERS = "This is the only session of this visitor in the cache."
@@ -107,13 +106,7 @@ class VisitorPanel(QWidget):
         self.view = QTableView()
         self.view.setModel(self.sessions)
         self._configure_view()
-        self.message = QLabel(LOADING)
-        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.message.setWordWrap(True)
-        self.message.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.message)
-        self.stack.addWidget(self.view)
+        self.stack, self.message = message_or_table(self.view, LOADING)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self._scroll)
@@ -125,19 +118,11 @@ class VisitorPanel(QWidget):
 
     def _configure_view(self) -> None:
         view = self.view
-        view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        view.setShowGrid(False)
-        view.setWordWrap(False)
+        configure_row_table(view, 6, fit_width=True)
         view.setAlternatingRowColors(True)
-        view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         view.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # a URL's host and its end
         view.viewport().setCursor(Qt.CursorShape.PointingHandCursor)
-        view.verticalHeader().hide()
-        view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        view.verticalHeader().setDefaultSectionSize(view.fontMetrics().height() + 6)
         header = view.horizontalHeader()
-        header.setHighlightSections(False)
         metrics = view.fontMetrics()
         for number, sample in enumerate(("0000-00-00 00:00", "0:00:00", "Pages", "Errors")):
             header.resizeSection(number, metrics.horizontalAdvance(sample) + 16)
