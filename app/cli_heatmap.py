@@ -7,14 +7,9 @@ from pathlib import Path
 
 from app.core.cache.database import Cache
 from app.core.heatmaps.collect import KINDS, HeatmapQuery, collect_points
-from app.core.heatmaps.grid import (
-    DEFAULT_BIN_PX,
-    DEFAULT_SIGMA_PX,
-    density,
-    scroll_map,
-    write_bins_csv,
-)
-from app.core.heatmaps.placement import layouts_needed, place_clicks
+from app.core.heatmaps.grid import DEFAULT_BIN_PX, DEFAULT_SIGMA_PX, write_bins_csv
+from app.core.heatmaps.layers import build_heatmap
+from app.core.heatmaps.placement import layouts_needed
 from app.core.heatmaps.store import update_points
 from app.core.search.conditions import DEVICE_TYPES
 from app.core.search.errors import FilterError
@@ -88,41 +83,22 @@ def _heatmap(cache: Cache, args: argparse.Namespace) -> str:
         raise CommandError(f"no cached session showed a page matching {args.url!r} "
                            f"({args.match}){device}")
     headless_app()
-    from app.ui import heatmap_png
-    from app.ui.heatmap_background import render_background
+    from app.ui.heatmaps import png as heatmap_png
+    from app.ui.heatmaps.background import render_background
 
-    clicks = points.clicks
     page = render_background(cache, [args.session] if args.session else points.session_ids,
                              args.url, args.match,
-                             layouts_needed(clicks) if args.kind == "click" else {})
-    rgb = heatmap_png.page_rgb(page.image, page.width, page.height)
-    scroll = None
-    if args.kind == "scroll":
-        scroll = scroll_map(points.scroll_depth, points.viewport_height)
-        rgb = heatmap_png.shade_scroll(rgb, scroll, DEFAULT_BIN_PX)
-        summary = f"{points.session_count} session(s)"
-    else:
-        placed = 0
-        if args.kind == "click":
-            clicks, placed = place_clicks(clicks, page.measured, page.boxes)
-            x, y = clicks.x, clicks.y
-        else:
-            x, y = points.move_x, points.move_y
-        grid = density(x, y, page.width, page.height)
-        rgb = heatmap_png.blend(rgb, heatmap_png.colorize(grid, page.width, page.height))
-        summary = (f"{points.session_count} session(s), {grid.points:,} of {len(x):,} "
-                   f"{args.kind}s on the page")
-        if args.kind == "click":
-            summary += f", {placed:,} placed on their elements"
-        if args.csv is not None:
-            args.csv.parent.mkdir(parents=True, exist_ok=True)
-            with args.csv.open("w", encoding="utf-8", newline="") as out:
-                write_bins_csv(grid, out)
-    image = heatmap_png.to_image(rgb)
-    if scroll is not None:
-        heatmap_png.label_scroll(image, scroll)
+                             layouts_needed(points.clicks) if args.kind == "click" else {})
+    heatmap = build_heatmap(points, args.kind, page.width, page.height, page.measured,
+                            page.boxes)
+    image = heatmap_png.draw(heatmap_png.page_rgb(page.image, page.width, page.height),
+                             heatmap)
+    if args.csv is not None and heatmap.grid is not None:
+        args.csv.parent.mkdir(parents=True, exist_ok=True)
+        with args.csv.open("w", encoding="utf-8", newline="") as out:
+            write_bins_csv(heatmap.grid, out)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     if not image.save(str(args.out)):
         raise CommandError(f"cannot write {args.out}")
     return (f"wrote {args.out} ({page.width}x{page.height} px page from session "
-            f"{page.session_id}; {summary})")
+            f"{page.session_id}; {heatmap.summary()})")

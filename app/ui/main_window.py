@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from app import __version__
-from app.core.cache.database import Cache
+from app.core.cache.database import Cache, resolve_cache_url
 from app.core.cache.queries import ProjectInfo, SessionInfo, find_session, list_projects
 from app.core.credentials import TokenStore
 from app.core.handover import SCHEME as LINK_SCHEME
@@ -51,6 +51,7 @@ from app.ui.defined_events_dialog import DefinedEventsDialog, show_defined_event
 from app.ui.details_pane import DetailsPane
 from app.ui.empty_state import EmptyState
 from app.ui.filters.bar import FilterBar
+from app.ui.heatmaps.view import HeatmapView
 from app.ui.import_controller import (
     FILE_DIALOG_FILTERS,
     ImportController,
@@ -359,22 +360,27 @@ class MainWindow(QMainWindow):
             self._show_error("Open the link", str(exc))
             return False
 
+        self.open_session_at(link.session_id, link.offset_ms, "Open the link")
+        return True
+
+    def open_session_at(self, session_id: str, offset_ms: int,
+                        title: str = "Replay the session") -> None:
+        """Replay a session (by id or unique prefix) from `offset_ms` after its start."""
         def find(context: TaskContext) -> SessionInfo | None:
             with context.cache.read_session() as session:
-                return find_session(session, link.session_id)
+                return find_session(session, session_id)
 
         def found(info: SessionInfo | None) -> None:
             if info is None:
-                self._show_error("Open the link", f"No session in this cache has the id "
-                                 f"{link.session_id!r} (or it is the start of several). Sync "
+                self._show_error(title, f"No session in this cache has the id "
+                                 f"{session_id!r} (or it is the start of several). Sync "
                                  "or import the session first.")
                 return
             player = self.open_replay(info)
             if player is not None:
-                player.seek_to_session_offset(link.offset_ms)
+                player.seek_to_session_offset(offset_ms)
 
-        self.tasks.run("Open the link", find, found)
-        return True
+        self.tasks.run(title, find, found)
 
     def handle_arguments(self, arguments: Sequence[str]) -> None:
         """What a later start of the app passed on: links to open, files to import."""
@@ -392,9 +398,23 @@ class MainWindow(QMainWindow):
         if files:
             self.import_paths(files)
 
+    def open_heatmap(self) -> HeatmapView | None:
+        """Analyze → Heatmap: a tab with the heatmap of the most visited page."""
+        if self._cache_description is None:
+            self.statusBar().showMessage("Wait for the cache to open.", STATUS_MESSAGE_MS)
+            return None
+        view = HeatmapView(self.tasks, resolve_cache_url(self._cache_location),
+                           lambda: self.sessions.query)
+        view.replayRequested.connect(lambda session_id, offset_ms: self.open_session_at(
+            session_id, offset_ms))
+        view.messageShown.connect(
+            lambda message: self.statusBar().showMessage(message, STATUS_MESSAGE_MS))
+        self.tabs.setCurrentIndex(self.tabs.addTab(view, "Heatmap"))
+        return view
+
     def close_tab(self, index: int) -> None:
         widget = self.tabs.widget(index)
-        if isinstance(widget, PlayerWidget):
+        if isinstance(widget, PlayerWidget | HeatmapView):
             self.tabs.removeTab(index)
             widget.shutdown()
             widget.deleteLater()
@@ -403,8 +423,10 @@ class MainWindow(QMainWindow):
         """Stop the worker with the window: cancel work, close the cache, join the thread."""
         for dialog in self.findChildren(QDialog):
             dialog.close()
-        for player in self.players():
-            player.shutdown()
+        for index in range(self.tabs.count()):
+            widget = self.tabs.widget(index)
+            if isinstance(widget, PlayerWidget | HeatmapView):
+                widget.shutdown()
         self.tasks.shutdown()
         self.syncer.shutdown()
         super().closeEvent(event)
@@ -500,6 +522,14 @@ class MainWindow(QMainWindow):
         defined_action = QAction("&Defined Events…", self)
         defined_action.triggered.connect(self.open_defined_events)
         events_menu.addAction(defined_action)
+
+        analyze_menu = self.menuBar().addMenu("&Analyze")
+        heatmap_action = QAction("&Heatmap", self)
+        heatmap_action.setShortcut(QKeySequence("Ctrl+Shift+H"))
+        heatmap_action.setToolTip("Where visitors clicked, moved or scrolled on a page, over "
+                                  "the page")
+        heatmap_action.triggered.connect(self.open_heatmap)
+        analyze_menu.addAction(heatmap_action)
 
         help_menu = self.menuBar().addMenu("&Help")
         about_action = QAction(f"&About {TITLE}", self)

@@ -13,18 +13,23 @@
   const TRAIL_MS = 600;
   let points = [];
   let drawing = false;
+  let stripTop = null; // a page drawn in strips: unscaled, moved up by this many px
 
   function fit() {
     const width = replayer.width;
     const height = replayer.height;
+    viewport.style.width = width + 'px';
+    viewport.style.height = height + 'px';
+    trail.width = width;
+    trail.height = height;
+    if (stripTop !== null) {
+      viewport.style.transform = 'translate(0px,' + (-stripTop) + 'px)';
+      return;
+    }
     const scale = Math.min(stage.clientWidth / width, stage.clientHeight / height) || 1;
     const left = Math.max(0, (stage.clientWidth - width * scale) / 2);
     const top = Math.max(0, (stage.clientHeight - height * scale) / 2);
-    viewport.style.width = width + 'px';
-    viewport.style.height = height + 'px';
     viewport.style.transform = 'translate(' + left + 'px,' + top + 'px) scale(' + scale + ')';
-    trail.width = width;
-    trail.height = height;
   }
 
   function drawTrail() {
@@ -98,6 +103,13 @@
       return state();
     },
     fit() {
+      fit();
+      return state();
+    },
+    // Show the page pixel for pixel from page y `top` down, whatever size the view takes
+    // (a late resize must not scale it back to fit): a heatmap's background is grabbed so.
+    showStrip(top) {
+      stripTop = top;
       fit();
       return state();
     },

@@ -48,6 +48,21 @@ class Density:
         found = self.bin_at(x, y)
         return int(self.counts[found]) if found is not None else 0
 
+    def count_near(self, x: float, y: float, radius_px: float) -> int:
+        """The points in the bins whose centres lie within `radius_px` of a page point:
+        about the clicks a spot that size holds, without going through every point."""
+        size, (rows, cols) = self.bin_px, self.counts.shape
+        top, bottom = max(0, math.floor((y - radius_px) / size)), min(
+            rows, math.floor((y + radius_px) / size) + 1)
+        left, right = max(0, math.floor((x - radius_px) / size)), min(
+            cols, math.floor((x + radius_px) / size) + 1)
+        if top >= bottom or left >= right:
+            return 0
+        dy = (np.arange(top, bottom) + 0.5) * size - y
+        dx = (np.arange(left, right) + 0.5) * size - x
+        near = dy[:, None] ** 2 + dx[None, :] ** 2 <= radius_px ** 2
+        return int(self.counts[top:bottom, left:right][near].sum())
+
     def bin_rect(self, row: int, col: int) -> tuple[int, int, int, int]:
         """(left, top, right, bottom) of a bin in page px."""
         return (col * self.bin_px, row * self.bin_px, (col + 1) * self.bin_px,
@@ -137,6 +152,12 @@ class ScrollMap:
         reached = len(self.depths) - np.searchsorted(self.depths, y, side="left")
         share = reached / len(self.depths)
         return share if np.ndim(y) else float(share)
+
+    def depth_reached_by(self, share: float) -> float | None:
+        """The deepest page y that at least `share` (over 0) of sessions saw; None if none."""
+        if not len(self.depths):
+            return None
+        return float(self.depths[len(self.depths) - math.ceil(share * len(self.depths))])
 
     def shares(self, height: int, bin_px: int = DEFAULT_BIN_PX) -> np.ndarray:
         """The share that saw each `bin_px` row of a `height` page, at the row's centre."""

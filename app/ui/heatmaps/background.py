@@ -140,8 +140,7 @@ def _tiles(renderer: HeadlessReplay, width: int, height: int) -> QImage:
     painter = QPainter(page)
     try:
         for top in [*range(0, height - MAX_SIDE, MAX_SIDE), height - MAX_SIDE]:
-            _evaluate(renderer, "document.getElementById('viewport').style.transform ="
-                                f" 'translate(0px, {-top}px)'; true")
+            _evaluate(renderer, f"tapeview.showStrip({top}); true")
             painter.drawImage(0, top, renderer.grab())
     finally:
         painter.end()

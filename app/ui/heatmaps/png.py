@@ -1,19 +1,18 @@
 """A heatmap drawn over its page as one image: blending in numpy, the file written by QImage.
 
 Everything is in page px: the background (drawn scaled down where the page is larger than the
-engine draws, heatmap_background) is scaled back to the page's size, so a point of the PNG is
+engine draws, `background`) is scaled back to the page's size, so a point of the PNG is
 the same point of the page as in the CSV of bins.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 
-from app.core.heatmaps.grid import Density, ScrollMap
+from app.core.heatmaps.grid import DEFAULT_BIN_PX, Density, ScrollMap
+from app.core.heatmaps.layers import Heatmap
 from app.ui.player.headless import image_to_rgb
 
 # Cold to hot: blue, cyan, green, yellow, red, at these shares of the densest bin.
@@ -25,6 +24,17 @@ FADE_IN = 0.5  # opacity grows up to this share of the densest bin, then stays a
 CLEAR_BELOW = 0.02  # bins this faint leave the page clear, not tinted blue all over
 SCROLL_SHADE = 0.65  # how dark the part of the page no session saw is drawn
 SCROLL_LABELS = (0.75, 0.5, 0.25)
+
+
+def draw(page: np.ndarray, heatmap: Heatmap) -> QImage:
+    """The heatmap over the page (`page_rgb`) as one image in page px: what a PNG holds."""
+    scroll = heatmap.scroll
+    if scroll is not None:
+        image = to_image(shade_scroll(page, scroll, DEFAULT_BIN_PX))
+        label_scroll(image, scroll)
+        return image
+    assert heatmap.grid is not None
+    return to_image(blend(page, colorize(heatmap.grid, heatmap.width, heatmap.height)))
 
 
 def page_rgb(image: QImage, width: int, height: int) -> np.ndarray:
@@ -80,11 +90,8 @@ def label_scroll(image: QImage, scroll: ScrollMap) -> None:
         painter.setFont(font)
         drawn: set[float] = set()
         for share in SCROLL_LABELS:
-            if not scroll.sessions:
-                break
-            # The deepest row at least `share` of sessions saw: where the shading steps.
-            y = float(scroll.depths[scroll.sessions - math.ceil(share * scroll.sessions)])
-            if y in drawn or not 0 < y < image.height():
+            y = scroll.depth_reached_by(share)  # where the shading steps
+            if y is None or y in drawn or not 0 < y < image.height():
                 continue  # one label a line: the larger share, drawn first
             drawn.add(y)
             painter.setPen(QPen(QColor(255, 255, 255), 1, Qt.PenStyle.DashLine))

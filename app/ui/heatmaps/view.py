@@ -1,0 +1,559 @@
+"""The window's heatmap tab: choose a page, see where visitors clicked, moved or scrolled on it,
+and open the sessions behind a hot spot.
+
+Every step runs off the GUI thread: the points are collected on the cache worker (after
+finding those of sessions cached before heatmaps, with progress), the page is drawn by a
+child process (`background_process`), and binning, placing clicks, listing a spot's
+sessions and exporting run on the compute thread. Changing the map's kind or opacity reuses
+the points and the page; a new page or filter collects again, and the page is drawn again
+only when the URL, the background session or the clicks' targets changed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, time
+from pathlib import Path
+
+from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.cache.queries import SessionQuery
+from app.core.display import offset
+from app.core.heatmaps.collect import KINDS, HeatmapPoints, HeatmapQuery, Kind, collect_points
+from app.core.heatmaps.grid import write_bins_csv
+from app.core.heatmaps.layers import Heatmap, build_heatmap
+from app.core.heatmaps.pages import PageChoice, pages_shown
+from app.core.heatmaps.placement import layouts_needed
+from app.core.heatmaps.spots import SpotSession, sessions_clicked_near
+from app.core.heatmaps.store import update_points
+from app.core.search.conditions import DEVICE_TYPES, SessionFilter, UrlRule
+from app.core.search.errors import FilterError
+from app.ui.heatmaps import png
+from app.ui.heatmaps.background_process import (
+    Background,
+    BackgroundRenderer,
+    BackgroundRequest,
+)
+from app.ui.heatmaps.plot import DEFAULT_OPACITY, HeatmapPlot
+from app.ui.row_tables import configure_row_table, message_or_table
+from app.ui.task_progress import TaskProgress
+from app.ui.tasks import Task, TaskContext, TaskManager, describe_error
+
+SPOT_RADIUS_PX = 16.0
+KIND_TITLES: dict[Kind, str] = {"click": "Clicks", "move": "Mouse moves",
+                                "scroll": "Scroll depth"}
+RULE_TITLES: dict[UrlRule, str] = {"simple": "Simple (ignore query string)",
+                                   "exact": "Exact URL", "substring": "URL contains"}
+ANY_DATE = QDate(2000, 1, 1)  # the date edits' minimum, shown as "any"
+SPOT_HINT = "Click a hot spot of a click map to list the sessions that clicked there."
+
+
+@dataclass(frozen=True)
+class Collected:
+    """What the cache worker found for a query: the points and the targets to measure."""
+
+    query: HeatmapQuery
+    points: HeatmapPoints
+    layouts: dict[int, list[str]]
+
+
+class HeatmapView(QWidget):
+    """A heatmap of one page over all cached sessions (or those the list's filter keeps)."""
+
+    replayRequested = Signal(str, int)  # a session id, the offset (ms) to start it at
+    messageShown = Signal(str)  # for the window's status line (what was exported)
+    drawn = Signal()  # a map is shown (the page and the points it was asked for)
+
+    def __init__(self, tasks: TaskManager, cache_url: str,
+                 list_query: Callable[[], SessionQuery], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._tasks = tasks
+        self._cache_url = cache_url
+        self._list_query = list_query
+        self._task: Task | None = None
+        self._collected: Collected | None = None
+        self._background: Background | None = None
+        self._background_key: tuple[object, ...] | None = None
+        self._heatmap: Heatmap | None = None
+        self._spots: list[SpotSession] = []
+        self._generation = 0
+        self.renderer = BackgroundRenderer(tasks, self)
+        self.renderer.finished.connect(self._page_drawn)
+        self.renderer.failed.connect(self._page_failed)
+        self._build()
+        self._tasks.run("List the pages", lambda context: _pages(context),
+                        self._pages_listed)
+
+    @property
+    def heatmap(self) -> Heatmap | None:
+        return self._heatmap
+
+    @property
+    def background(self) -> Background | None:
+        return self._background
+
+    @property
+    def spot_sessions(self) -> list[SpotSession]:
+        return self._spots
+
+    # Asking ------------------------------------------------------------------------------
+
+    def query(self) -> HeatmapQuery:
+        """The heatmap the inputs ask for; FilterError says what is wrong with them."""
+        url = self.page_edit.currentText().strip()
+        if not url:
+            raise FilterError("Choose a page: a URL, a path, or text in the URL.")
+        project_id, search = None, SessionFilter()
+        if self.list_filter.isChecked():
+            listed = self._list_query()
+            project_id, search = listed.project_id, listed.filter
+        return HeatmapQuery(url, rule=self.rule_box.currentData(),
+                            device=self.device_box.currentData(),
+                            after_ms=_day_start(self.from_edit.date()),
+                            before_ms=_day_start(self.to_edit.date(), next_day=True),
+                            filter=search, project_id=project_id)
+
+    def show_heatmap(self) -> None:
+        """Collect the points of the page the inputs name, then draw them over the page."""
+        try:
+            query = self.query()
+        except FilterError as exc:
+            self._say(str(exc), problem=True)
+            return
+        self._stop()
+        generation = self._generation
+        self.progress.start()
+        self.progress.update_progress(0, 0, "Finding the page's points…")
+        self._say("")
+        self._task = self._tasks.run(
+            "Collect the heatmap's points", lambda context: _collect(context, query),
+            lambda collected: self._collected_points(generation, collected),
+            lambda error: self._failed(generation, describe_error(error)),
+            self.progress.update_progress)
+
+    def other_background(self) -> None:
+        """Draw the page from the next matching session that has a snapshot of it."""
+        if self._collected is None or self._background is None:
+            return
+        ids = self._collected.points.session_ids
+        current = ids.index(self._background.session_id) \
+            if self._background.session_id in ids else -1
+        self._draw_page(ids[current + 1:] + ids[:current + 1], force=True)
+
+    def export_png(self, path: Path | None = None) -> QFileDialog | None:
+        """Write the map over the page as the shell's `tapeview heatmap` does."""
+        return self._export(path, "Export Heatmap as PNG", "PNG images (*.png)", ".png",
+                            self._write_png)
+
+    def export_csv(self, path: Path | None = None) -> QFileDialog | None:
+        """Write the bins holding points as x,y,count (a click or move map)."""
+        return self._export(path, "Export Heatmap Bins as CSV", "CSV files (*.csv)", ".csv",
+                            self._write_csv)
+
+    def replay_spot(self, row: int | None = None) -> None:
+        """Replay a session of the spot's list, at its first click there."""
+        row = self.spot_table.currentRow() if row is None else row
+        if 0 <= row < len(self._spots):
+            spot = self._spots[row]
+            self.replayRequested.emit(spot.session_id, spot.offset_ms)
+
+    def shutdown(self) -> None:
+        self._stop()
+
+    # Steps -------------------------------------------------------------------------------
+
+    def _collected_points(self, generation: int, collected: Collected) -> None:
+        if generation != self._generation:
+            return
+        self._task = None
+        points = collected.points
+        if not points.session_count:
+            self._finish()
+            self.plot.clear_map()
+            device = f" at {collected.query.device} size" if collected.query.device else ""
+            self._say(f"No cached session showed a page matching {collected.query.url!r} "
+                      f"({collected.query.rule}){device} with these filters.", problem=True)
+            return
+        self._collected = collected
+        self._draw_page(points.session_ids)
+
+    def _draw_page(self, candidates: tuple[str, ...], force: bool = False) -> None:
+        assert self._collected is not None
+        query = self._collected.query
+        key = (query.url, query.rule, candidates[0] if force else None,
+               tuple(sorted((width, tuple(s)) for width, s in self._collected.layouts.items())))
+        if self._background is not None and key == self._background_key:
+            self._redraw()
+            return
+        self._background_key = key
+        self.progress.start()
+        self.progress.update_progress(0, 0, "Drawing the page…")
+        self.renderer.start(BackgroundRequest(self._cache_url, candidates, query.url,
+                                              query.rule, self._collected.layouts))
+
+    def _page_drawn(self, background: Background) -> None:
+        self._background = background
+        self.plot.show_page(background.rgb)
+        self._redraw()
+
+    def _page_failed(self, message: str) -> None:
+        self._background_key = None
+        self._finish()
+        self._say(f"The page could not be drawn: {message}", problem=True)
+
+    def _redraw(self) -> None:
+        """The chosen kind of map over the page drawn, from the points collected."""
+        if self._collected is None or self._background is None:
+            return
+        self._stop_task()
+        generation = self._generation
+        points, page, kind = self._collected.points, self._background, self._kind()
+        self.progress.start()
+        self.progress.update_progress(0, 0, "Drawing the map…")
+        self._task = self._tasks.compute(
+            "Draw the heatmap", lambda _cancel, _progress: build_heatmap(
+                points, kind, page.width, page.height, page.measured, page.boxes),
+            lambda heatmap: self._show(generation, heatmap),
+            lambda error: self._failed(generation, describe_error(error)))
+
+    def _show(self, generation: int, heatmap: Heatmap) -> None:
+        if generation != self._generation:
+            return
+        self._task = None
+        self._finish()
+        self._heatmap = heatmap
+        if heatmap.scroll is not None:
+            self.plot.show_scroll(heatmap.scroll, heatmap.width, heatmap.height,
+                                  png.DEFAULT_BIN_PX)
+        elif heatmap.grid is not None:
+            # Read as points within a spot, what hovering says: bins in a spot's circle.
+            self.plot.show_density(heatmap.grid, f"{heatmap.kind}s within {SPOT_RADIUS_PX:g} px"
+                                   " (smoothed)", math.pi * (SPOT_RADIUS_PX
+                                                           / heatmap.grid.bin_px) ** 2)
+        self._show_spot_sessions([], "")
+        assert self._background is not None
+        self.counts_label.setText(heatmap.summary())
+        self.background_label.setText(
+            f"The page as session {self._background.session_id[:8]} showed it at "
+            f"{offset(self._background.offset_ms)}, {heatmap.width} x {heatmap.height} px.")
+        self.export_csv_button.setEnabled(heatmap.grid is not None)
+        self.export_png_button.setEnabled(True)
+        self.other_button.setEnabled(heatmap.points.session_count > 1)
+        self.drawn.emit()
+
+    def _failed(self, generation: int, message: str) -> None:
+        if generation == self._generation:
+            self._task = None
+            self._finish()
+            self._say(message, problem=True)
+
+    # The pointer -------------------------------------------------------------------------
+
+    def _hovered(self, x: float, y: float) -> None:
+        heatmap = self._heatmap
+        if heatmap is None:
+            return
+        if heatmap.scroll is not None:
+            scroll = heatmap.scroll
+            share = scroll.share_at(y)
+            reached = round(float(share) * scroll.sessions)
+            text = f"{share:.0%} of sessions saw this ({reached:,} of {scroll.sessions:,})"
+        elif heatmap.grid is not None:
+            count = heatmap.grid.count_near(x, y, SPOT_RADIUS_PX)
+            text = f"{count:,} {heatmap.kind}{'' if count == 1 else 's'} here" if count else ""
+        else:
+            text = ""
+        self.plot.show_tip(x, y, text)
+
+    def _spot_clicked(self, x: float, y: float) -> None:
+        heatmap = self._heatmap
+        if heatmap is None or heatmap.kind != "click":
+            return
+        self.plot.mark_spot(x, y, SPOT_RADIUS_PX)
+        points = heatmap.points
+        self._tasks.compute("List the spot's sessions", lambda _cancel, _progress:
+                            sessions_clicked_near(points, x, y, SPOT_RADIUS_PX),
+                            lambda spots: self._show_spot_sessions(
+                                spots, f"at {x:.0f}, {y:.0f} px" if heatmap is self._heatmap
+                                else ""))
+
+    def _show_spot_sessions(self, spots: list[SpotSession], where: str) -> None:
+        self._spots = spots
+        self.spot_table.setRowCount(len(spots))
+        for row, spot in enumerate(spots):
+            cells = (spot.session_id[:12], f"{spot.clicks:,}", offset(spot.offset_ms))
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setToolTip(f"Session {spot.session_id}: {spot.clicks} click(s) here, the "
+                                f"first at {offset(spot.offset_ms)}. Double-click "
+                                "to replay it from there.")
+                self.spot_table.setItem(row, column, item)
+        if spots:
+            clicks = sum(spot.clicks for spot in spots)
+            self.spot_title.setText(f"{len(spots):,} session(s), {clicks:,} click(s) within "
+                                    f"{SPOT_RADIUS_PX:g} px {where}")
+            self.spot_stack.setCurrentWidget(self.spot_table)
+            self.spot_table.selectRow(0)
+        else:
+            self.spot_title.setText("Sessions clicked here")
+            self.spot_hint.setText(f"No clicks within {SPOT_RADIUS_PX:g} px {where}."
+                                   if where else SPOT_HINT)
+            self.spot_stack.setCurrentWidget(self.spot_hint)
+        self.replay_button.setEnabled(bool(spots))
+
+    # Exporting ---------------------------------------------------------------------------
+
+    def _export(self, path: Path | None, title: str, name_filter: str, suffix: str,
+                write: Callable[[Path], None]) -> QFileDialog | None:
+        if self._heatmap is None:
+            return None
+        if path is not None:
+            write(path)
+            return None
+        dialog = QFileDialog(self, title)
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setNameFilter(name_filter)
+        dialog.setDefaultSuffix(suffix.lstrip("."))
+        dialog.selectFile(f"heatmap-{self._heatmap.kind}{suffix}")
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.fileSelected.connect(lambda chosen: write(Path(chosen)))
+        dialog.open()
+        return dialog
+
+    def _write_png(self, path: Path) -> None:
+        heatmap, page = self._heatmap, self._background
+        assert heatmap is not None and page is not None
+
+        def work() -> str:
+            if not png.draw(page.rgb, heatmap).save(str(path)):
+                raise OSError(f"cannot write {path}")
+            return f"Wrote {path}"
+
+        self._run_export("Export the heatmap", work)
+
+    def _write_csv(self, path: Path) -> None:
+        grid = self._heatmap.grid if self._heatmap is not None else None
+        if grid is None:
+            return
+
+        def work() -> str:
+            with path.open("w", encoding="utf-8", newline="") as out:
+                rows = write_bins_csv(grid, out)
+            return f"Wrote {rows:,} bins to {path}"
+
+        self._run_export("Export the heatmap's bins", work)
+
+    def _run_export(self, title: str, work: Callable[[], str]) -> None:
+        self._tasks.compute(title, lambda _cancel, _progress: work(), self.messageShown.emit,
+                            lambda error: self._say(f"{title} failed: {describe_error(error)}",
+                                                    problem=True))
+
+    # Small things ------------------------------------------------------------------------
+
+    def _kind(self) -> Kind:
+        return self.kind_box.currentData()
+
+    def _pages_listed(self, pages: list[PageChoice]) -> None:
+        typed = self.page_edit.currentText()
+        self.page_edit.clear()
+        for choice in pages:
+            self.page_edit.addItem(choice.page)
+            self.page_edit.setItemData(self.page_edit.count() - 1,
+                                       f"{choice.visits:,} visit(s)", Qt.ItemDataRole.ToolTipRole)
+        if typed:
+            self.page_edit.setEditText(typed)
+        elif pages:
+            self.page_edit.setCurrentIndex(0)
+            self.show_heatmap()  # the most visited page, at once
+        else:
+            self._say("No page visits are cached yet: import or sync sessions first.",
+                      problem=True)
+
+    def _stop(self) -> None:
+        """Forget work under way: a new query replaces it."""
+        self._generation += 1
+        self._stop_task()
+        self.renderer.cancel()
+        self._finish()
+
+    def _stop_task(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+    def _cancel(self) -> None:
+        self._stop()
+        self._background_key = None if self._background is None else self._background_key
+        self._say("Stopped.")
+
+    def _finish(self) -> None:
+        self.progress.hide()
+
+    def _say(self, text: str, problem: bool = False) -> None:
+        self.message_label.setText(text)
+        self.message_label.setStyleSheet("color: #b00020;" if problem else "")
+
+    # Building ----------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.page_edit = QComboBox()
+        self.page_edit.setEditable(True)
+        self.page_edit.setMinimumWidth(280)
+        self.page_edit.lineEdit().setPlaceholderText("Page: URL, /path or text in the URL")
+        self.page_edit.lineEdit().returnPressed.connect(self.show_heatmap)
+        self.rule_box = _choices(RULE_TITLES.items())
+        self.device_box = _choices([(None, "Any device"), *((device, device.capitalize())
+                                                             for device in DEVICE_TYPES)])
+        self.kind_box = _choices((kind, KIND_TITLES[kind]) for kind in KINDS)
+        self.kind_box.currentIndexChanged.connect(self._redraw)
+        self.from_edit, self.to_edit = _date_edit("From"), _date_edit("To")
+        self.list_filter = QCheckBox("Only sessions the list's filters keep")
+        self.list_filter.setChecked(True)
+        self.list_filter.setToolTip("Use the session list's project and filter conditions "
+                                    "(not its search box). Untick for every cached session.")
+        self.show_button = QPushButton("Show")
+        self.show_button.setDefault(True)
+        self.show_button.clicked.connect(self.show_heatmap)
+
+        first = QHBoxLayout()
+        first.addWidget(self.page_edit, stretch=1)
+        first.addWidget(self.rule_box)
+        first.addWidget(self.device_box)
+        first.addWidget(self.kind_box)
+        first.addWidget(self.show_button)
+        second = QHBoxLayout()
+        for label, edit in (("From", self.from_edit), ("to", self.to_edit)):
+            second.addWidget(QLabel(label))
+            second.addWidget(edit)
+        second.addWidget(self.list_filter)
+        second.addStretch(1)
+        second.addWidget(QLabel("Opacity"))
+        self.opacity = QSlider(Qt.Orientation.Horizontal)
+        self.opacity.setRange(0, 100)
+        self.opacity.setValue(round(DEFAULT_OPACITY * 100))
+        self.opacity.setMaximumWidth(140)
+        self.opacity.valueChanged.connect(lambda value: self.plot.set_opacity(value / 100))
+        second.addWidget(self.opacity)
+
+        self.plot = HeatmapPlot()
+        self.plot.hovered.connect(self._hovered)
+        self.plot.spotClicked.connect(self._spot_clicked)
+
+        self.counts_label = QLabel()
+        self.background_label = QLabel()
+        self.background_label.setWordWrap(True)
+        self.message_label = QLabel()
+        self.message_label.setWordWrap(True)
+        self.progress = TaskProgress("Working…", "Stop collecting points or drawing the page",
+                                     "Stopping…")
+        self.progress.cancelRequested.connect(self._cancel)
+        self.other_button = QPushButton("Other Background")
+        self.other_button.setToolTip("Draw the page from the next matching session's snapshot")
+        self.other_button.clicked.connect(self.other_background)
+        self.export_png_button = QPushButton("Export PNG…")
+        self.export_png_button.clicked.connect(lambda: self.export_png())
+        self.export_csv_button = QPushButton("Export CSV…")
+        self.export_csv_button.setToolTip("The bins holding points as x,y,count (bin centre "
+                                          "in page px)")
+        self.export_csv_button.clicked.connect(lambda: self.export_csv())
+        for button in (self.other_button, self.export_png_button, self.export_csv_button):
+            button.setEnabled(False)
+        footer = QHBoxLayout()
+        footer.addWidget(self.counts_label)
+        footer.addWidget(self.message_label, stretch=1)
+        footer.addWidget(self.progress)
+        footer.addWidget(self.other_button)
+        footer.addWidget(self.export_png_button)
+        footer.addWidget(self.export_csv_button)
+
+        self.spot_title = QLabel("Sessions clicked here")
+        self.spot_title.setWordWrap(True)
+        self.spot_table = QTableWidget(0, 3)
+        self.spot_table.setHorizontalHeaderLabels(["Session", "Clicks", "First at"])
+        configure_row_table(self.spot_table, 6, fit_width=True)
+        self.spot_table.horizontalHeader().setStretchLastSection(True)
+        self.spot_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.spot_table.cellDoubleClicked.connect(lambda row, _column: self.replay_spot(row))
+        self.spot_stack, self.spot_hint = message_or_table(self.spot_table, SPOT_HINT)
+        self.replay_button = QPushButton("Replay at the Click")
+        self.replay_button.setEnabled(False)
+        self.replay_button.clicked.connect(lambda: self.replay_spot())
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(6, 0, 0, 0)
+        side_layout.addWidget(self.spot_title)
+        side_layout.addWidget(self.spot_stack, stretch=1)
+        side_layout.addWidget(self.replay_button)
+        side_layout.addWidget(self.background_label)
+
+        splitter = QSplitter()
+        splitter.addWidget(self.plot)
+        splitter.addWidget(side)
+        splitter.setStretchFactor(0, 4)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([960, 280])
+        splitter.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(first)
+        layout.addLayout(second)
+        layout.addWidget(splitter, stretch=1)
+        layout.addLayout(footer)
+
+
+def _collect(context: TaskContext, query: HeatmapQuery) -> Collected:
+    """On the cache worker: the points of sessions cached before heatmaps first."""
+    update_points(context.cache, context.progress, context.cancel)
+    context.progress(0, 0, "Collecting the page's points…")
+    with context.cache.read_session() as session:
+        points = collect_points(session, query)
+    return Collected(query, points, layouts_needed(points.clicks))
+
+
+def _pages(context: TaskContext) -> list[PageChoice]:
+    with context.cache.read_session() as session:
+        return pages_shown(session)
+
+
+def _choices(items: object) -> QComboBox:
+    box = QComboBox()
+    for data, title in items:  # type: ignore[attr-defined]
+        box.addItem(title, data)
+    return box
+
+
+def _date_edit(what: str) -> QDateEdit:
+    edit = QDateEdit()
+    edit.setCalendarPopup(True)
+    edit.setMinimumDate(ANY_DATE)
+    edit.setSpecialValueText("any")  # shown at the minimum: no limit
+    edit.setDate(ANY_DATE)
+    edit.setDisplayFormat("yyyy-MM-dd")
+    edit.setToolTip(f"{what} this day (local time); 'any': no limit")
+    return edit
+
+
+def _day_start(date: QDate, next_day: bool = False) -> int | None:
+    """The local midnight starting `date` (or the day after) in ms; None for "any"."""
+    if date == ANY_DATE:
+        return None
+    day = date.addDays(1) if next_day else date
+    moment = datetime.combine(day.toPython(), time())  # local time
+    return int(moment.timestamp() * 1000)
