@@ -48,33 +48,50 @@ def place_clicks(clicks: Clicks, measured: Mapping[int, Mapping[str, Box]],
     """The clicks moved onto their targets' boxes on the background; how many moved.
 
     `measured[width][selector]`: a target's box with the background laid out at that
-    viewport width; `background[selector]`: its box on the background as shown."""
-    if not len(clicks):
+    viewport width; `background[selector]`: its box on the background as shown.
+
+    Clicks are grouped by (viewport width, target) without sorting: the widths present
+    are found by counting (they are small integers), so a group's number is computed per
+    click and the groups present are counted too. Each group's two boxes are looked up
+    once; per click, eight 1-D gathers from that small table (1,000,000 clicks: ~0.1 s,
+    bench_heatmaps.py)."""
+    if not len(clicks) or not clicks.selectors:
         return clicks, 0
-    # One group per (viewport width, target); each group's two boxes, as arrays.
-    keys = clicks.viewport_width.astype(np.int64) * (len(clicks.selectors) + 1) \
-        + clicks.target + 1
-    groups, member = np.unique(keys, return_inverse=True)
-    boxes = np.zeros((len(groups), 8), np.float64)
-    usable = np.zeros(len(groups), bool)
-    for number, key in enumerate(groups.tolist()):
-        width, target = divmod(key, len(clicks.selectors) + 1)
+    width = np.maximum(clicks.viewport_width, 0)
+    widths = np.flatnonzero(np.bincount(width))
+    slot = np.zeros(int(widths[-1]) + 1, np.int64)
+    slot[widths] = np.arange(len(widths))
+    per_width = len(clicks.selectors) + 1  # number 0: no known target
+    group = slot[width] * per_width + (clicks.target.astype(np.int64) + 1)
+    present = np.flatnonzero(np.bincount(group))
+    row = np.zeros(int(present[-1]) + 1, np.int64)
+    row[present] = np.arange(len(present))
+    table = np.zeros((8, len(present)), np.float32)  # before: l, t, w, h; after: l, t, w, h
+    usable = np.zeros(len(present), bool)
+    for number, key in enumerate(present.tolist()):
+        at, target = divmod(key, per_width)
         if target == 0:
             continue
         selector = clicks.selectors[target - 1]
-        before, after = measured.get(width, {}).get(selector), background.get(selector)
+        before = measured.get(int(widths[at]), {}).get(selector)
+        after = background.get(selector)
         if before is not None and after is not None and before.width > 0 \
                 and before.height > 0:
-            boxes[number] = (before.left, before.top, before.width, before.height,
-                             after.left, after.top, after.width, after.height)
+            table[:, number] = (before.left, before.top, before.width, before.height,
+                                after.left, after.top, after.width, after.height)
             usable[number] = True
-    box = boxes[member]
-    fx = (clicks.x - box[:, 0]) / np.where(usable[member], box[:, 2], 1.0)
-    fy = (clicks.y - box[:, 1]) / np.where(usable[member], box[:, 3], 1.0)
-    slack_x, slack_y = TOLERANCE_PX / np.maximum(box[:, 2], 1), TOLERANCE_PX / np.maximum(
-        box[:, 3], 1)
-    moved = usable[member] & (fx >= -slack_x) & (fx <= 1 + slack_x) & (fy >= -slack_y) \
+    member = row[group]
+    if not usable.any():
+        return clicks, 0
+    left, top, box_width, box_height, new_left, new_top, new_width, new_height = (
+        np.take(column, member) for column in table)
+    ok = np.take(usable, member)
+    fx = (clicks.x - left) / np.where(ok, box_width, 1)
+    fy = (clicks.y - top) / np.where(ok, box_height, 1)
+    slack_x = np.float32(TOLERANCE_PX) / np.maximum(box_width, 1)
+    slack_y = np.float32(TOLERANCE_PX) / np.maximum(box_height, 1)
+    moved = ok & (fx >= -slack_x) & (fx <= 1 + slack_x) & (fy >= -slack_y) \
         & (fy <= 1 + slack_y)
-    x = np.where(moved, box[:, 4] + np.clip(fx, 0, 1) * box[:, 6], clicks.x)
-    y = np.where(moved, box[:, 5] + np.clip(fy, 0, 1) * box[:, 7], clicks.y)
+    x = np.where(moved, new_left + np.clip(fx, 0, 1) * new_width, clicks.x)
+    y = np.where(moved, new_top + np.clip(fy, 0, 1) * new_height, clicks.y)
     return clicks.moved_to(x, y), int(moved.sum())

@@ -161,6 +161,10 @@ class BackgroundRenderer(QObject):
             process.finished.disconnect()
             process.finished.connect(process.deleteLater)
             process.kill()
+        self._drop_folder()
+
+    def _drop_folder(self) -> None:
+        """The request's folder goes when its answer has been read, or it was cancelled."""
         if self._folder is not None:
             self._folder.cleanup()
             self._folder = None
@@ -195,10 +199,12 @@ class BackgroundRenderer(QObject):
 
     def _done(self, generation: int, background: Background) -> None:
         if generation == self._generation:
+            self._drop_folder()
             self.finished.emit(background)
 
     def _fail(self, generation: int, message: str) -> None:
         if generation == self._generation:
+            self._drop_folder()
             self.failed.emit(message)
 
 
