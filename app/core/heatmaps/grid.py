@@ -37,17 +37,6 @@ class Density:
     def height(self) -> int:
         return self.counts.shape[0] * self.bin_px
 
-    def bin_at(self, x: float, y: float) -> tuple[int, int] | None:
-        """(row, column) of the bin holding a page point, or None off the grid."""
-        row, col = math.floor(y / self.bin_px), math.floor(x / self.bin_px)
-        rows, cols = self.counts.shape
-        return (row, col) if 0 <= row < rows and 0 <= col < cols else None
-
-    def count_at(self, x: float, y: float) -> int:
-        """The points in the bin under a page point: what hovering a spot shows."""
-        found = self.bin_at(x, y)
-        return int(self.counts[found]) if found is not None else 0
-
     def count_near(self, x: float, y: float, radius_px: float) -> int:
         """The points in the bins whose centres lie within `radius_px` of a page point:
         about the clicks a spot that size holds, without going through every point."""
@@ -62,11 +51,6 @@ class Density:
         dx = (np.arange(left, right) + 0.5) * size - x
         near = dy[:, None] ** 2 + dx[None, :] ** 2 <= radius_px ** 2
         return int(self.counts[top:bottom, left:right][near].sum())
-
-    def bin_rect(self, row: int, col: int) -> tuple[int, int, int, int]:
-        """(left, top, right, bottom) of a bin in page px."""
-        return (col * self.bin_px, row * self.bin_px, (col + 1) * self.bin_px,
-                (row + 1) * self.bin_px)
 
 
 def density(x: np.ndarray, y: np.ndarray, width: int, height: int,

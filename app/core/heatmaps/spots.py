@@ -26,15 +26,6 @@ def sessions_clicked_near(points: HeatmapPoints, x: float, y: float,
     return _sessions(points, dx * dx + dy * dy <= np.float32(radius_px) ** 2)
 
 
-def sessions_clicked_in(points: HeatmapPoints, left: float, top: float, right: float,
-                        bottom: float) -> list[SpotSession]:
-    """Sessions with clicks in a rectangle of the page (a bin: `Density.bin_rect`), its
-    right and bottom edges excluded."""
-    clicks = points.clicks
-    return _sessions(points, (clicks.x >= left) & (clicks.x < right) & (clicks.y >= top)
-                     & (clicks.y < bottom))
-
-
 def _sessions(points: HeatmapPoints, chosen: np.ndarray) -> list[SpotSession]:
     """Most clicks in the spot first, then the earliest."""
     sessions = points.clicks.session[chosen]

@@ -18,7 +18,7 @@ from app.core.heatmaps.grid import (
     write_bins_csv,
 )
 from app.core.heatmaps.placement import Box, layouts_needed, place_clicks
-from app.core.heatmaps.spots import SpotSession, sessions_clicked_in, sessions_clicked_near
+from app.core.heatmaps.spots import SpotSession, sessions_clicked_near
 
 
 def arrays(*values: float) -> np.ndarray:
@@ -73,10 +73,12 @@ def test_density_reports_its_bins() -> None:
     grid = density(arrays(3, 4, 20), arrays(3, 5, 30), width=64, height=48, bin_px=16,
                    sigma_px=16)
     assert (grid.width, grid.height, grid.points) == (64, 48, 3)
-    assert grid.bin_at(4, 4) == (0, 0) and grid.bin_at(64, 0) is None
-    assert grid.count_at(10, 10) == 2 and grid.count_at(21, 31) == 1
-    assert grid.count_at(-1, 0) == 0
-    assert grid.bin_rect(1, 2) == (32, 16, 48, 32)
+    # Points at (3, 3), (4, 5) and (20, 30): bins centred at (8, 8) and (24, 24).
+    assert grid.count_near(8, 8, radius_px=1) == 2  # the bin's centre is in the circle
+    assert grid.count_near(24, 24, radius_px=1) == 1
+    assert grid.count_near(16, 16, radius_px=12) == 3  # both centres 11.3 px away
+    assert grid.count_near(16, 16, radius_px=11) == 0
+    assert grid.count_near(-100, 0, radius_px=50) == 0  # off the grid
     assert grid.image.sum() == pytest.approx(3)
 
 
@@ -128,9 +130,6 @@ def test_a_hot_spot_lists_its_sessions_with_their_first_click_there() -> None:
     assert sessions_clicked_near(points, 500, 50, radius_px=1) == [
         SpotSession("b", 1, 2700, 700)]
     assert sessions_clicked_near(points, 300, 300, radius_px=10) == []
-    assert sessions_clicked_in(points, 96, 48, 103, 56) == [
-        SpotSession("a", 2, 1500, 500), SpotSession("b", 1, 2600, 600),
-        SpotSession("c", 1, 3100, 100)]  # (103, 50) is on the right edge: not in
 
 
 def test_clicks_are_placed_on_their_element_as_the_background_lays_it_out() -> None:
