@@ -22,6 +22,7 @@ from sqlalchemy import (
     UniqueConstraint,
     true,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from app.core.sql_conventions import JSON_TYPES, NAMING
@@ -149,6 +150,10 @@ class Event(Base):
         # The sessions with an event of a kind, or whether one session has one, read off
         # the index alone (search/clauses.py).
         Index(None, "kind", "session_id"),
+        # Click texts, for funnel steps by text (funnels/compute.py): only clicks', so the
+        # rest of the events pay nothing for it.
+        Index("ix_event_click_text", "text", sqlite_where=sql_text("kind = 'click'"),
+              postgresql_where=sql_text("kind = 'click'")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -203,6 +208,19 @@ class Segment(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     filter: Mapped[dict[str, Any]] = mapped_column()  # as search/filter_json.py writes it
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    updated_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class Funnel(Base):
+    """A funnel saved under a name (funnels/store.py): its steps, window, whom it counts and
+    the session filter it was saved with. Like a segment, it applies to any project."""
+
+    __tablename__ = "funnel"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    definition: Mapped[dict[str, Any]] = mapped_column()  # as funnels/store.py writes it
     created_ms: Mapped[int] = mapped_column(BigInteger)
     updated_ms: Mapped[int] = mapped_column(BigInteger)
 
