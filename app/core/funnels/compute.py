@@ -1,0 +1,503 @@
+"""Counting a funnel in the database: who reached each step, who dropped off, how fast.
+
+An actor (a visitor, or a session; a session without a visitor is its own visitor) reaches
+step k when it has events e1 < e2 < ... < ek matching steps 1..k, in the order of (time,
+event id), with ek at most the window after e1. Every e1 is tried, and from each the earliest
+match of each next step is taken (no later choice can reach further), so a step repeated or
+taken out of order counts only where it follows the step before, and one event is never two
+steps of one chain. Per visitor, a chain may cross the visitor's sessions.
+
+All of it runs as SQL over the events index, the same on SQLite and PostgreSQL, in four
+statements over temporary tables:
+
+1. `funnel_match`: every event matching a step (an event can match several), with its
+   actor and its place `pos` in the order (actor, time, event id): DENSE_RANK, so one event
+   matching two steps has one place.
+2. `funnel_next`: each of those rows with, per step, the place of the actor's next event
+   matching it: one pass of window functions over that order.
+3. `funnel_actor`: the chains, walked by joining each row to its next step's row (a lookup by
+   place), then the best chain of each actor: the one that reaches furthest, finishing first.
+   A start is skipped when another start of the same actor comes before its next step's
+   event (that later start shares the rest of the chain and has more of the window left).
+4. Counts, medians and breakdowns aggregate `funnel_actor`, and the lists of actors behind a
+   bar read it.
+
+Which events match a step is decided through indexes: a custom event by (kind, name); a
+defined event by its stored hits; a pageview by its URL (`event.name`) and a click by its
+text (an index of click texts, migration 0010): the distinct URLs or texts are listed off
+the index, the step's rule is applied to each in Python (search/urls.py's `url_matches`,
+so funnels, filters and heatmaps agree on every URL; texts fold as defined events fold
+them), and the events with the chosen ones are read through the index. A click by CSS
+selector is matched as a defined event would be (definitions/rules.py), the ids of its
+events put in a temporary table first.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ColumnElement,
+    Connection,
+    Integer,
+    MetaData,
+    Select,
+    Table,
+    Text,
+    and_,
+    case,
+    cast,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    union_all,
+)
+from sqlalchemy.orm import Session
+
+from app.core.cache.models import DefinedEventHit, Event, RecordedSession, Visitor
+from app.core.definitions.rules import RuleMatcher
+from app.core.definitions.store import find_definition
+from app.core.funnels.steps import (
+    ClickStep,
+    CustomEventStep,
+    DefinedEventStep,
+    Funnel,
+    FunnelError,
+    PageviewStep,
+    Step,
+)
+from app.core.search.clauses import filter_clauses
+from app.core.search.conditions import SessionFilter, StartedBetween
+from app.core.search.urls import url_matches
+from app.core.selectors import parse_selector
+
+Breakdown = Literal["device", "browser"]
+BREAKDOWN_COLUMNS = {"device": RecordedSession.device_type, "browser": RecordedSession.browser}
+SELECTOR_BATCH = 20_000
+
+
+def _distinct_values(column: str, kind: str) -> Any:
+    """Every distinct value of an indexed event column among events of a kind, one index
+    seek each ("loose index scan"): far fewer reads than the events themselves, on SQLite
+    and PostgreSQL alike. For pageview URLs (event.name) and click texts."""
+    return text(f"""
+WITH RECURSIVE found(value) AS (
+    SELECT MIN({column}) FROM event WHERE kind = '{kind}'
+    UNION ALL
+    SELECT (SELECT MIN({column}) FROM event WHERE kind = '{kind}' AND {column} > found.value)
+    FROM found WHERE found.value IS NOT NULL
+)
+SELECT value FROM found WHERE value IS NOT NULL""")
+
+
+@dataclass(frozen=True)
+class FunnelQuery:
+    """A funnel over the sessions of a project (any when None) that match `filter`, entered
+    (its first step taken) at or after `after_ms` and before `before_ms`; later steps may
+    follow within the window."""
+
+    funnel: Funnel
+    after_ms: int | None = None
+    before_ms: int | None = None
+    filter: SessionFilter = field(default_factory=SessionFilter)
+    project_id: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.after_ms is not None or self.before_ms is not None:
+            StartedBetween(self.after_ms, self.before_ms)  # checks the range as a filter would
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """One bar: how many actors reached the step, and how they came and went."""
+
+    label: str
+    actors: int
+    of_first: float | None  # share of the first step's actors, 0..1 (None: nobody entered)
+    of_previous: float | None  # share of the previous step's actors (None at the first)
+    dropped: int  # reached this step but not the next (0 at the last step)
+    median_from_previous_ms: float | None  # None at the first step, or when nobody came
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class GroupResult:
+    """The actors reaching each step among those whose first step was in sessions of one
+    device type or browser (`value` None: unknown)."""
+
+    value: str | None
+    actors: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class FunnelResult:
+    funnel: Funnel
+    steps: tuple[StepResult, ...]
+    median_to_convert_ms: float | None  # first step to last, of those who converted
+    breakdown: Breakdown | None = None
+    groups: tuple[GroupResult, ...] = ()
+
+    @property
+    def entered(self) -> int:
+        return self.steps[0].actors
+
+    @property
+    def converted(self) -> int:
+        return self.steps[-1].actors
+
+    @property
+    def conversion(self) -> float | None:
+        """Overall conversion, 0..1 (None when nobody entered)."""
+        return self.steps[-1].of_first
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "by": self.funnel.by, "window_ms": self.funnel.window_ms,
+            "entered": self.entered, "converted": self.converted,
+            "conversion": self.conversion, "median_to_convert_ms": self.median_to_convert_ms,
+            "steps": [step.to_json() for step in self.steps]}
+        if self.breakdown is not None:
+            data["breakdown"] = {"by": self.breakdown, "groups": [
+                {"value": group.value, "actors": list(group.actors)} for group in self.groups]}
+        return data
+
+
+@dataclass(frozen=True)
+class FunnelActor:
+    """A visitor (or session) behind a bar, and where to replay it: the moment it took the
+    step asked about (for one that dropped off after it, its last step)."""
+
+    visitor_id: int | None
+    visitor: str | None  # the visitor's name, else its id as the tracker sent it
+    session_id: str
+    ts_ms: int
+    offset_ms: int  # from the start of `session_id`
+    furthest_step: int  # index of the furthest step it reached
+
+
+def compute_funnel(session: Session, query: FunnelQuery,
+                   breakdown: Breakdown | None = None) -> FunnelResult:
+    """Count `query`'s funnel over every cached session it covers; FunnelError (a
+    FilterError) for a step or filter that cannot be used."""
+    funnel = query.funnel
+    with _actor_table(session, query, breakdown) as actors:
+        connection = session.connection()
+        reached = _reached(connection, actors, len(funnel.steps))
+        medians = [None, *(_median(connection, actors, step - 1, step, reached[step])
+                           for step in range(1, len(funnel.steps)))]
+        to_convert = _median(connection, actors, 0, len(funnel.steps) - 1, reached[-1])
+        groups = _groups(connection, actors, len(funnel.steps)) if breakdown else ()
+    steps = []
+    for index, step in enumerate(funnel.steps):
+        count = reached[index]
+        steps.append(StepResult(
+            label=step.label(), actors=count,
+            of_first=count / reached[0] if reached[0] else None,
+            of_previous=(count / reached[index - 1] if reached[index - 1] else None)
+            if index else None,
+            dropped=count - reached[index + 1] if index + 1 < len(reached) else 0,
+            median_from_previous_ms=medians[index]))
+    return FunnelResult(funnel, tuple(steps), to_convert, breakdown, groups)
+
+
+def funnel_actors(session: Session, query: FunnelQuery, step_index: int, *,
+                  dropped: bool = False, breakdown: Breakdown | None = None,
+                  group: str | None = None, limit: int | None = None,
+                  offset: int = 0) -> list[FunnelActor]:
+    """The actors that reached step `step_index` (0: the first), or with `dropped` those that
+    reached it and not the next, in the order they took it; with `breakdown`, only those of
+    one `group` (a device type or browser; None: unknown)."""
+    if not 0 <= step_index < len(query.funnel.steps):
+        raise FunnelError(f"the funnel has no step {step_index + 1}")
+    with _actor_table(session, query, breakdown) as actors:
+        moment_session, moment_ts = actors.c[f"s_{step_index}"], actors.c[f"t_{step_index}"]
+        statement = (
+            select(actors.c.visitor_id, func.coalesce(Visitor.name, Visitor.uid),
+                   moment_session, moment_ts, moment_ts - RecordedSession.start_ms,
+                   actors.c.reached - 1)
+            .join(RecordedSession, RecordedSession.id == moment_session)
+            .outerjoin(Visitor, Visitor.id == actors.c.visitor_id)
+            .where(actors.c.reached == step_index + 1 if dropped
+                   else actors.c.reached > step_index)
+            .order_by(moment_ts, moment_session).offset(offset))
+        if breakdown is not None:
+            statement = statement.where(actors.c.attribute.is_(None) if group is None
+                                        else actors.c.attribute == group)
+        if limit is not None:
+            statement = statement.limit(limit)
+        return [FunnelActor(*row) for row in session.connection().execute(statement)]
+
+
+@contextmanager
+def _actor_table(session: Session, query: FunnelQuery,
+                 breakdown: Breakdown | None) -> Iterator[Table]:
+    """`funnel_actor`: per actor that entered the funnel, how far its best chain reached and
+    when and in which session it took each step (the temporary tables live as long as the
+    `with`)."""
+    funnel = query.funnel
+    steps = len(funnel.steps)
+    connection = session.connection()
+    tables = _TempTables(connection, steps)
+    try:
+        match_rows = _match_select(session, query, tables, breakdown)
+        connection.execute(insert(tables.match).from_select(
+            [c.name for c in tables.match.c], match_rows))
+        _index(connection, tables.match, "pos")
+        connection.execute(insert(tables.next).from_select(
+            [c.name for c in tables.next.c], _next_select(tables.match, steps)))
+        _index(connection, tables.next, "pos", "step")
+        connection.execute(insert(tables.actor).from_select(
+            [c.name for c in tables.actor.c], _best_chains(tables.next, funnel)))
+        yield tables.actor
+    finally:
+        tables.drop()
+
+
+class _TempTables:
+    """The temporary tables of one computation, on the session's connection."""
+
+    def __init__(self, connection: Connection, steps: int) -> None:
+        self.connection = connection
+        metadata = MetaData()
+
+        def temporary(name: str, *columns: Column[Any]) -> Table:
+            table = Table(name, metadata, *columns, prefixes=["TEMPORARY"])
+            table.drop(connection, checkfirst=True)  # left by a computation that failed
+            table.create(connection)
+            return table
+
+        self.value = temporary("funnel_value", Column("step", Integer), Column("value", Text))
+        self.click = temporary("funnel_click", Column("step", Integer),
+                               Column("event_id", Integer))
+        self.match = temporary(
+            "funnel_match", Column("pos", BigInteger), Column("step", Integer),
+            Column("actor", Text), Column("visitor_id", Integer), Column("ts", BigInteger),
+            Column("session_id", Text), Column("attribute", Text))
+        self.next = temporary(
+            "funnel_next", Column("pos", BigInteger), Column("step", Integer),
+            Column("actor", Text), Column("visitor_id", Integer), Column("ts", BigInteger),
+            Column("session_id", Text), Column("attribute", Text),
+            *(Column(f"next_{step}", BigInteger) for step in range(steps)))
+        self.actor = temporary(
+            "funnel_actor", Column("actor", Text), Column("visitor_id", Integer),
+            Column("attribute", Text), Column("reached", Integer),
+            *(Column(f"t_{step}", BigInteger) for step in range(steps)),
+            *(Column(f"s_{step}", Text) for step in range(steps)))
+        self._tables = (self.value, self.click, self.match, self.next, self.actor)
+        self.distinct: dict[str, list[str]] = {}  # pageview URLs, click texts: listed once
+
+    def drop(self) -> None:
+        for table in self._tables:
+            table.drop(self.connection, checkfirst=True)
+
+
+def _index(connection: Connection, table: Table, *columns: str) -> None:
+    connection.execute(text(f"CREATE INDEX {table.name}_{'_'.join(columns)} "
+                            f"ON {table.name} ({', '.join(columns)})"))
+
+
+def _match_select(session: Session, query: FunnelQuery, tables: _TempTables,
+                  breakdown: Breakdown | None) -> Select[Any]:
+    """Every event matching a step, with its step (0-based), actor and place."""
+    funnel = query.funnel
+    parts = [_step_events(session, tables, index, step).add_columns(
+        literal(index, Integer).label("step")) for index, step in enumerate(funnel.steps)]
+    parts = [_in_range(part, query, index) for index, part in enumerate(parts)]
+    matches = union_all(*parts).subquery("m")
+    visitor = RecordedSession.visitor_id
+    actor = RecordedSession.id if funnel.by == "session" else case(
+        (visitor.is_(None), literal("s:") + RecordedSession.id),
+        else_=literal("v:") + cast(visitor, Text))
+    ranked = (select(matches.c.step, actor.label("actor"), visitor.label("visitor_id"),
+                     matches.c.ts, matches.c.session_id,
+                     (BREAKDOWN_COLUMNS[breakdown] if breakdown else literal(None, Text))
+                     .label("attribute"),
+                     matches.c.event_id)
+              .join(RecordedSession, RecordedSession.id == matches.c.session_id))
+    if query.project_id is not None:
+        ranked = ranked.where(RecordedSession.project_id == query.project_id)
+    ranked = ranked.where(*filter_clauses(session, query.filter, counting=True)).subquery("r")
+    place = func.dense_rank().over(order_by=(ranked.c.actor, ranked.c.ts, ranked.c.event_id))
+    return select(place.label("pos"), ranked.c.step, ranked.c.actor, ranked.c.visitor_id,
+                  ranked.c.ts, ranked.c.session_id, ranked.c.attribute)
+
+
+def _in_range(part: Select[Any], query: FunnelQuery, index: int) -> Select[Any]:
+    """The funnel is entered within the range; later steps may follow within the window."""
+    ts = part.selected_columns.ts
+    if query.after_ms is not None:
+        part = part.where(ts >= query.after_ms)
+    if query.before_ms is not None:
+        part = part.where(ts < query.before_ms + (query.funnel.window_ms if index else 0))
+    return part
+
+
+def _step_events(session: Session, tables: _TempTables, index: int,
+                 step: Step) -> Select[Any]:
+    """(event_id, session_id, ts) of the events matching one step."""
+    columns = (Event.id.label("event_id"), Event.session_id.label("session_id"),
+               Event.ts_ms.label("ts"))
+    match step:
+        case PageviewStep(url, rule):
+            urls = _values(session, tables, index, "name", "pageview",
+                           lambda name: url_matches(rule, url, name))
+            return select(*columns).where(Event.kind == "pageview", Event.name.in_(urls))
+        case ClickStep(None, text, text_match) if text is not None:
+            wanted = _fold(text)
+            texts = _values(session, tables, index, "text", "click",
+                            (lambda found: _fold(found) == wanted) if text_match == "exact"
+                            else (lambda found: wanted in _fold(found)))
+            return select(*columns).where(Event.kind == "click", Event.text.in_(texts))
+        case ClickStep():
+            _find_clicks(session, tables, index, step)
+            return select(*columns).where(Event.id.in_(
+                select(tables.click.c.event_id).where(tables.click.c.step == index)))
+        case CustomEventStep(name, properties):
+            return select(*columns).where(
+                Event.kind == "custom", Event.name == name,
+                *(_property_text(session, key) == value for key, value in properties))
+        case DefinedEventStep(name):
+            defined = find_definition(session, name)
+            if defined is None:
+                raise FunnelError(f"step {index + 1}: no event is defined as {name!r}")
+            return select(DefinedEventHit.event_id.label("event_id"),
+                          DefinedEventHit.session_id.label("session_id"),
+                          DefinedEventHit.ts_ms.label("ts")).where(
+                DefinedEventHit.defined_event_id == defined.id)
+    raise TypeError(f"not a funnel step: {step!r}")
+
+
+def _values(session: Session, tables: _TempTables, index: int, column: str, kind: str,
+            wanted: Callable[[str], bool]) -> Select[Any]:
+    """The distinct values of an event column (of events of a kind) that `wanted` picks,
+    as a subquery of a temporary table: the test runs once per distinct URL or text, in
+    Python, and the events are then found through the column's index."""
+    values = tables.distinct.get(column)
+    if values is None:
+        values = tables.distinct[column] = list(session.scalars(_distinct_values(column, kind)))
+    picked = [{"step": index, "value": value} for value in values if wanted(value)]
+    if picked:
+        session.connection().execute(insert(tables.value), picked)
+    return select(tables.value.c.value).where(tables.value.c.step == index)
+
+
+def _fold(text: str) -> str:
+    """A text as clicks are compared: spacing folded, case ignored (definitions/rules.py)."""
+    return " ".join(text.split()).casefold()
+
+
+def _find_clicks(session: Session, tables: _TempTables, index: int, step: ClickStep) -> None:
+    """The clicks a selector step matches, by the defined events' matcher: an SQL
+    substring test first (every word the selector requires), then the element path."""
+    rule = step.rule()
+    matcher = RuleMatcher(rule)
+    terms: list[ColumnElement[bool]] = []
+    words = parse_selector(rule.selector or "").required_words()
+    if words and all(words):
+        as_text = cast(Event.properties, Text)
+        terms.append(or_(*(as_text.contains(word, autoescape=True) for word in words)))
+    if rule.text:
+        terms.append(Event.text.icontains(" ".join(rule.text.split()), autoescape=True))
+    rows = session.execute(
+        select(Event.id, Event.text, Event.properties)
+        .where(Event.kind == "click", *terms).order_by(Event.id)
+        .execution_options(yield_per=SELECTOR_BATCH))
+    connection = session.connection()
+    for batch in rows.partitions():
+        found = [{"step": index, "event_id": row.id} for row in batch
+                 if matcher.matches(None, row.text, row.properties)]
+        if found:
+            connection.execute(insert(tables.click), found)
+
+
+def _property_text(session: Session, key: str) -> ColumnElement[Any]:
+    """A custom event's property as text, as the tracker sent it (true, 49, pro)."""
+    if session.get_bind().dialect.name == "sqlite":
+        path = "$." + json.dumps(key)
+        kind = func.json_type(Event.properties, path)
+        return case((kind == "true", "true"), (kind == "false", "false"),
+                    else_=cast(func.json_extract(Event.properties, path), Text))
+    return Event.properties[key].as_string()
+
+
+def _next_select(match: Table, steps: int) -> Select[Any]:
+    """Each matching row with, per step, the place of its actor's next event of that step:
+    the smallest place after its own, as the rows are read backwards."""
+    after = {"partition_by": match.c.actor, "order_by": match.c.pos.desc(),
+             "range_": (None, -1)}
+    return select(*match.c, *(
+        func.min(case((match.c.step == step, match.c.pos))).over(**after).label(f"next_{step}")
+        for step in range(steps)))
+
+
+def _best_chains(rows: Table, funnel: Funnel) -> Select[Any]:
+    """Per actor, the chain that reaches furthest (finishing first among those), walked
+    from every start worth trying."""
+    steps = len(funnel.steps)
+    chain = [rows.alias(f"c{step}") for step in range(steps)]
+    start = chain[0]
+    walk: Any = start
+    for step in range(1, steps):
+        previous, current = chain[step - 1], chain[step]
+        walk = walk.outerjoin(current, and_(current.c.pos == previous.c[f"next_{step}"],
+                                            current.c.step == step,
+                                            current.c.ts <= start.c.ts + funnel.window_ms))
+    reached = sum((case((link.c.pos.is_not(None), 1), else_=0) for link in chain[1:]),
+                  literal(1))
+    last = func.coalesce(*(link.c.pos for link in reversed(chain)))
+    best = func.row_number().over(partition_by=start.c.actor,
+                                  order_by=(reached.desc(), last, start.c.pos.desc()))
+    # A start is not worth trying when the actor takes step 1 again before its step 2.
+    later_start, next_step = start.c.next_0, start.c.next_1
+    chains = (select(start.c.actor, start.c.visitor_id, start.c.attribute,
+                     reached.label("reached"), best.label("best"),
+                     *(link.c.ts.label(f"t_{step}") for step, link in enumerate(chain)),
+                     *(link.c.session_id.label(f"s_{step}") for step, link in enumerate(chain)))
+              .select_from(walk)
+              .where(start.c.step == 0,
+                     or_(later_start.is_(None),
+                         and_(next_step.is_not(None), later_start >= next_step)))
+              .subquery("chains"))
+    return select(*(chains.c[column] for column in (
+        "actor", "visitor_id", "attribute", "reached",
+        *(f"t_{step}" for step in range(steps)), *(f"s_{step}" for step in range(steps))))
+    ).where(chains.c.best == 1)
+
+
+def _reached(connection: Connection, actors: Table, steps: int) -> list[int]:
+    row = connection.execute(select(*(
+        func.coalesce(func.sum(case((actors.c.reached > step, 1), else_=0)), 0)
+        for step in range(steps)))).one()
+    return [int(count) for count in row]
+
+
+def _median(connection: Connection, actors: Table, first: int, last: int,
+            count: int) -> float | None:
+    """The median time from step `first` to step `last` of the `count` actors that reached
+    `last` (the middle one, or the mean of the middle two), sorted in the database."""
+    if not count:
+        return None
+    took = (actors.c[f"t_{last}"] - actors.c[f"t_{first}"]).label("took")
+    middle = (select(took).where(actors.c.reached > last).order_by(took)
+              .limit(2 - count % 2).offset((count - 1) // 2).subquery())
+    return float(connection.execute(select(func.avg(middle.c.took))).scalar_one())
+
+
+def _groups(connection: Connection, actors: Table, steps: int) -> tuple[GroupResult, ...]:
+    counts = [func.sum(case((actors.c.reached > step, 1), else_=0)) for step in range(steps)]
+    rows = connection.execute(select(actors.c.attribute, *counts)
+                              .group_by(actors.c.attribute)
+                              .order_by(counts[0].desc(), actors.c.attribute))
+    return tuple(GroupResult(row[0], tuple(int(n) for n in row[1:])) for row in rows)
+
