@@ -14,14 +14,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time
 from pathlib import Path
 
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -45,6 +43,8 @@ from app.core.heatmaps.spots import SpotSession, sessions_clicked_near
 from app.core.heatmaps.store import update_points
 from app.core.search.conditions import DEVICE_TYPES, SessionFilter, UrlRule
 from app.core.search.errors import FilterError
+from app.ui.choice_box import choice_box
+from app.ui.date_range import DateRange
 from app.ui.heatmaps import png
 from app.ui.heatmaps.background_process import (
     Background,
@@ -61,7 +61,6 @@ KIND_TITLES: dict[Kind, str] = {"click": "Clicks", "move": "Mouse moves",
                                 "scroll": "Scroll depth"}
 RULE_TITLES: dict[UrlRule, str] = {"simple": "Simple (ignore query string)",
                                    "exact": "Exact URL", "substring": "URL contains"}
-ANY_DATE = QDate(2000, 1, 1)  # the date edits' minimum, shown as "any"
 SPOT_HINT = "Click a hot spot of a click map to list the sessions that clicked there."
 
 
@@ -126,8 +125,7 @@ class HeatmapView(QWidget):
             project_id, search = listed.project_id, listed.filter
         return HeatmapQuery(url, rule=self.rule_box.currentData(),
                             device=self.device_box.currentData(),
-                            after_ms=_day_start(self.from_edit.date()),
-                            before_ms=_day_start(self.to_edit.date(), next_day=True),
+                            after_ms=self.dates.after_ms(), before_ms=self.dates.before_ms(),
                             filter=search, project_id=project_id)
 
     def show_heatmap(self) -> None:
@@ -418,12 +416,12 @@ class HeatmapView(QWidget):
         self.page_edit.setMinimumWidth(280)
         self.page_edit.lineEdit().setPlaceholderText("Page: URL, /path or text in the URL")
         self.page_edit.lineEdit().returnPressed.connect(self.show_heatmap)
-        self.rule_box = _choices(RULE_TITLES.items())
-        self.device_box = _choices([(None, "Any device"), *((device, device.capitalize())
+        self.rule_box = choice_box(RULE_TITLES.items())
+        self.device_box = choice_box([(None, "Any device"), *((device, device.capitalize())
                                                              for device in DEVICE_TYPES)])
-        self.kind_box = _choices((kind, KIND_TITLES[kind]) for kind in KINDS)
+        self.kind_box = choice_box((kind, KIND_TITLES[kind]) for kind in KINDS)
         self.kind_box.currentIndexChanged.connect(self._redraw)
-        self.from_edit, self.to_edit = _date_edit("From"), _date_edit("To")
+        self.dates = DateRange()
         self.list_filter = QCheckBox("Only sessions the list's filters keep")
         self.list_filter.setChecked(True)
         self.list_filter.setToolTip("Use the session list's project and filter conditions "
@@ -439,9 +437,7 @@ class HeatmapView(QWidget):
         first.addWidget(self.kind_box)
         first.addWidget(self.show_button)
         second = QHBoxLayout()
-        for label, edit in (("From", self.from_edit), ("to", self.to_edit)):
-            second.addWidget(QLabel(label))
-            second.addWidget(edit)
+        second.addLayout(self.dates.layout)
         second.addWidget(self.list_filter)
         second.addStretch(1)
         second.addWidget(QLabel("Opacity"))
@@ -530,30 +526,3 @@ def _collect(context: TaskContext, query: HeatmapQuery) -> Collected:
 def _pages(context: TaskContext) -> list[PageChoice]:
     with context.cache.read_session() as session:
         return pages_shown(session)
-
-
-def _choices(items: object) -> QComboBox:
-    box = QComboBox()
-    for data, title in items:  # type: ignore[attr-defined]
-        box.addItem(title, data)
-    return box
-
-
-def _date_edit(what: str) -> QDateEdit:
-    edit = QDateEdit()
-    edit.setCalendarPopup(True)
-    edit.setMinimumDate(ANY_DATE)
-    edit.setSpecialValueText("any")  # shown at the minimum: no limit
-    edit.setDate(ANY_DATE)
-    edit.setDisplayFormat("yyyy-MM-dd")
-    edit.setToolTip(f"{what} this day (local time); 'any': no limit")
-    return edit
-
-
-def _day_start(date: QDate, next_day: bool = False) -> int | None:
-    """The local midnight starting `date` (or the day after) in ms; None for "any"."""
-    if date == ANY_DATE:
-        return None
-    day = date.addDays(1) if next_day else date
-    moment = datetime.combine(day.toPython(), time())  # local time
-    return int(moment.timestamp() * 1000)
