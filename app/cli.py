@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app import __version__
+from app.cli_funnel import add_funnel_command, funnel_command
 from app.cli_heatmap import add_heatmap_command, heatmap_command
 from app.cli_search import (
     SEARCH_COMMANDS,
@@ -130,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_search_commands(commands)
     add_heatmap_command(commands)
+    add_funnel_command(commands)
     add_sync_command(commands)  # `tapeview sync`: defined at the end of this module
 
     # The reference server (app/server): `serve` and `server ...`, on a database of their own.
@@ -434,3 +436,4 @@ def _sync(cache, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-de
 
 COMMANDS["sync"] = _sync
 COMMANDS["heatmap"] = heatmap_command
+COMMANDS["funnel"] = funnel_command
