@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import QModelIndex, Qt, Signal, qVersion
@@ -51,6 +52,7 @@ from app.ui.defined_events_dialog import DefinedEventsDialog, show_defined_event
 from app.ui.details_pane import DetailsPane
 from app.ui.empty_state import EmptyState
 from app.ui.filters.bar import FilterBar
+from app.ui.funnels.view import FunnelView
 from app.ui.heatmaps.view import HeatmapView
 from app.ui.import_controller import (
     FILE_DIALOG_FILTERS,
@@ -70,6 +72,7 @@ from app.ui.tasks import TaskContext, TaskManager, describe_error
 TITLE = "Tapeview"
 FILTER_PLACEHOLDER = "Filter by session id, page URL, visitor or file name"
 STATUS_MESSAGE_MS = 15_000
+AnalysisView = TypeVar("AnalysisView", HeatmapView, FunnelView)
 
 
 def load_projects(cache: Cache) -> list[ProjectInfo]:
@@ -403,18 +406,28 @@ class MainWindow(QMainWindow):
         if self._cache_description is None:
             self.statusBar().showMessage("Wait for the cache to open.", STATUS_MESSAGE_MS)
             return None
-        view = HeatmapView(self.tasks, resolve_cache_url(self._cache_location),
-                           lambda: self.sessions.query)
+        return self._open_analysis(HeatmapView(self.tasks, resolve_cache_url(
+            self._cache_location), lambda: self.sessions.query), "Heatmap")
+
+    def open_funnel(self) -> FunnelView | None:
+        """Analyze → Funnel: a tab to define and count a funnel."""
+        if self._cache_description is None:
+            self.statusBar().showMessage("Wait for the cache to open.", STATUS_MESSAGE_MS)
+            return None
+        return self._open_analysis(FunnelView(self.tasks, lambda: self.sessions.query),
+                                   "Funnel")
+
+    def _open_analysis(self, view: AnalysisView, title: str) -> AnalysisView:
         view.replayRequested.connect(lambda session_id, offset_ms: self.open_session_at(
             session_id, offset_ms))
         view.messageShown.connect(
             lambda message: self.statusBar().showMessage(message, STATUS_MESSAGE_MS))
-        self.tabs.setCurrentIndex(self.tabs.addTab(view, "Heatmap"))
+        self.tabs.setCurrentIndex(self.tabs.addTab(view, title))
         return view
 
     def close_tab(self, index: int) -> None:
         widget = self.tabs.widget(index)
-        if isinstance(widget, PlayerWidget | HeatmapView):
+        if isinstance(widget, PlayerWidget | HeatmapView | FunnelView):
             self.tabs.removeTab(index)
             widget.shutdown()
             widget.deleteLater()
@@ -425,7 +438,7 @@ class MainWindow(QMainWindow):
             dialog.close()
         for index in range(self.tabs.count()):
             widget = self.tabs.widget(index)
-            if isinstance(widget, PlayerWidget | HeatmapView):
+            if isinstance(widget, PlayerWidget | HeatmapView | FunnelView):
                 widget.shutdown()
         self.tasks.shutdown()
         self.syncer.shutdown()
@@ -530,6 +543,12 @@ class MainWindow(QMainWindow):
                                   "the page")
         heatmap_action.triggered.connect(self.open_heatmap)
         analyze_menu.addAction(heatmap_action)
+        funnel_action = QAction("&Funnel", self)
+        funnel_action.setShortcut(QKeySequence("Ctrl+Shift+U"))
+        funnel_action.setToolTip("How many visitors take a series of steps, and where they "
+                                 "drop off")
+        funnel_action.triggered.connect(self.open_funnel)
+        analyze_menu.addAction(funnel_action)
 
         help_menu = self.menuBar().addMenu("&Help")
         about_action = QAction(f"&About {TITLE}", self)

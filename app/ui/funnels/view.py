@@ -1,0 +1,433 @@
+"""The window's funnel tab: define the steps, count them over the cache, and open the visitors
+behind a bar.
+
+Counting runs in the database on the cache worker (app/core/funnels); the tab only shows the
+answer: bars with counts and shares, the drop-off between steps, medians, and a breakdown by
+device type or browser. A click on a bar lists who reached the step (or, on its drop-off,
+who stopped before it); a double-click replays that session at the moment of its last step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.cache.queries import SessionQuery
+from app.core.display import duration, local_time, offset
+from app.core.funnels.compute import (
+    FunnelActor,
+    FunnelQuery,
+    FunnelResult,
+    compute_funnel,
+    funnel_actors,
+)
+from app.core.funnels.export import write_funnel_csv
+from app.core.funnels.steps import Funnel, FunnelError, parse_window, window_text
+from app.core.funnels.store import SavedFunnel, delete_funnel, list_funnels, save_funnel
+from app.core.search.conditions import SessionFilter
+from app.ui.choice_box import choice_box
+from app.ui.date_range import DateRange
+from app.ui.funnels.chart import BarChoice, FunnelChart
+from app.ui.funnels.steps_editor import StepsEditor
+from app.ui.row_tables import configure_row_table, message_or_table
+from app.ui.tasks import TaskContext, TaskManager, describe_error
+
+WINDOWS = ("30m", "1h", "1d", "7d", "14d", "30d")
+ACTORS_SHOWN = 500
+STEP_COLUMNS = ("Step", "Reached", "% of first", "% of previous", "Dropped off",
+                "Median time from previous")
+ACTOR_HINT = "Click a bar to list who reached that step, or its pale top to list who " \
+             "dropped off before it."
+
+
+class FunnelView(QWidget):
+    replayRequested = Signal(str, int)  # a session id, the offset (ms) to start it at
+    messageShown = Signal(str)
+    counted = Signal()  # a result is shown
+    actorsListed = Signal()
+
+    def __init__(self, tasks: TaskManager, list_query: Callable[[], SessionQuery],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._tasks = tasks
+        self._list_query = list_query
+        self._query: FunnelQuery | None = None
+        self._result: FunnelResult | None = None
+        self._actors: list[FunnelActor] = []
+        self._generation = 0
+        self._build()
+        self.steps.add_step("pageview")
+        self.steps.add_step("pageview")
+        self._load_saved()
+
+    @property
+    def result(self) -> FunnelResult | None:
+        return self._result
+
+    @property
+    def actors(self) -> list[FunnelActor]:
+        return self._actors
+
+    # Asking ------------------------------------------------------------------------------
+
+    def funnel(self) -> Funnel:
+        """The funnel the inputs describe; FunnelError says what is wrong."""
+        return Funnel(self.steps.steps(), parse_window(self.window_box.currentText()),
+                      self.by_box.currentData())
+
+    def calculate(self) -> None:
+        try:
+            funnel = self.funnel()
+            project_id, search = None, SessionFilter()
+            if self.list_filter.isChecked():
+                listed = self._list_query()
+                project_id, search = listed.project_id, listed.filter
+            query = FunnelQuery(funnel, self.dates.after_ms(), self.dates.before_ms(), search,
+                                project_id)
+        except FunnelError as exc:
+            self._say(str(exc), problem=True)
+            return
+        self._generation += 1
+        generation = self._generation
+        breakdown = self.breakdown_box.currentData()
+        self._say("Counting…")
+        self.calculate_button.setEnabled(False)
+
+        def work(context: TaskContext) -> FunnelResult:
+            with context.cache.read_session() as session:
+                return compute_funnel(session, query, breakdown)
+
+        self._tasks.run("Count the funnel", work,
+                        lambda result: self._counted(generation, query, result),
+                        lambda error: self._failed(generation, describe_error(error)))
+
+    def list_actors(self, choice: BarChoice) -> None:
+        query, result = self._query, self._result
+        if query is None or result is None:
+            return
+        breakdown = result.breakdown if choice.grouped else None
+
+        def work(context: TaskContext) -> list[FunnelActor]:
+            with context.cache.read_session() as session:
+                return funnel_actors(session, query, choice.step, dropped=choice.dropped,
+                                     breakdown=breakdown, group=choice.group,
+                                     limit=ACTORS_SHOWN)
+
+        generation = self._generation
+        self._tasks.run("List the funnel's visitors", work,
+                        lambda actors: self._show_actors(generation, choice, actors),
+                        lambda error: self._failed(generation, describe_error(error)))
+
+    def replay_actor(self, row: int | None = None) -> None:
+        row = self.actor_table.currentRow() if row is None else row
+        if 0 <= row < len(self._actors):
+            actor = self._actors[row]
+            self.replayRequested.emit(actor.session_id, actor.offset_ms)
+
+    def export_csv(self, path: Path | None = None) -> QFileDialog | None:
+        result = self._result
+        if result is None:
+            return None
+
+        def write(chosen: Path) -> None:
+            def work(_cancel: object, _progress: object) -> str:
+                with chosen.open("w", encoding="utf-8", newline="") as out:
+                    write_funnel_csv(result, out)
+                return f"Wrote {chosen}"
+
+            self._tasks.compute("Export the funnel", work, self.messageShown.emit,
+                                lambda error: self._say(describe_error(error), problem=True))
+
+        if path is not None:
+            write(path)
+            return None
+        dialog = QFileDialog(self, "Export Funnel as CSV")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setNameFilter("CSV files (*.csv)")
+        dialog.setDefaultSuffix("csv")
+        dialog.selectFile("funnel.csv")
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.fileSelected.connect(lambda chosen: write(Path(chosen)))
+        dialog.open()
+        return dialog
+
+    def shutdown(self) -> None:
+        """Answers still on their way are dropped."""
+        self._generation += 1
+
+    # Saved funnels -----------------------------------------------------------------------
+
+    def save_as(self, name: str | None = None) -> QInputDialog | None:
+        try:
+            funnel = self.funnel()
+        except FunnelError as exc:
+            self._say(str(exc), problem=True)
+            return None
+        if name is not None:
+            self._save(name, funnel)
+            return None
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle("Save Funnel")
+        dialog.setLabelText("Name:")
+        dialog.setTextValue(self.saved_box.currentText() if self.saved_box.currentIndex() > 0
+                            else "")
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.textValueSelected.connect(lambda text: self._save(text, funnel))
+        dialog.open()
+        return dialog
+
+    def _save(self, name: str, funnel: Funnel) -> None:
+        def work(context: TaskContext) -> SavedFunnel:
+            with context.cache.session() as session:
+                return save_funnel(session, name, funnel)
+
+        self._tasks.run("Save the funnel", work, lambda saved: (
+            self.messageShown.emit(f"Saved the funnel {saved.name!r}"),
+            self._load_saved(saved.name)),
+            lambda error: self._say(describe_error(error), problem=True))
+
+    def delete_saved(self) -> None:
+        saved = self.saved_box.currentData()
+        if saved is None:
+            return
+
+        def work(context: TaskContext) -> None:
+            with context.cache.session() as session:
+                delete_funnel(session, saved.id)
+
+        self._tasks.run("Delete the funnel", work, lambda _none: self._load_saved(),
+                        lambda error: self._say(describe_error(error), problem=True))
+
+    def _load_saved(self, select: str | None = None) -> None:
+        def work(context: TaskContext) -> list[SavedFunnel]:
+            with context.cache.read_session() as session:
+                return list_funnels(session)
+
+        self._tasks.run("List the saved funnels", work,
+                        lambda saved: self._saved_listed(saved, select))
+
+    def _saved_listed(self, saved: list[SavedFunnel], select: str | None) -> None:
+        self.saved_box.blockSignals(True)
+        self.saved_box.clear()
+        self.saved_box.addItem("Unsaved funnel", None)
+        for funnel in saved:
+            self.saved_box.addItem(funnel.name, funnel)
+        if select is not None:
+            self.saved_box.setCurrentIndex(max(0, self.saved_box.findText(select)))
+        self.saved_box.blockSignals(False)
+        self.delete_button.setEnabled(self.saved_box.currentIndex() > 0)
+
+    def _saved_chosen(self) -> None:
+        saved: SavedFunnel | None = self.saved_box.currentData()
+        self.delete_button.setEnabled(saved is not None)
+        if saved is None:
+            return
+        self.steps.set_steps(saved.funnel.steps)
+        self.window_box.setCurrentText(window_text(saved.funnel.window_ms))
+        self.by_box.setCurrentIndex(self.by_box.findData(saved.funnel.by))
+        self.calculate()
+
+    # Showing -----------------------------------------------------------------------------
+
+    def _counted(self, generation: int, query: FunnelQuery, result: FunnelResult) -> None:
+        if generation != self._generation:
+            return
+        self.calculate_button.setEnabled(True)
+        self._query, self._result = query, result
+        noun = "visitors" if query.funnel.by == "visitor" else "sessions"
+        self.chart.show_result(result, noun)
+        self.step_table.setRowCount(len(result.steps))
+        for row, step in enumerate(result.steps):
+            cells = (f"{row + 1}. {step.label}", f"{step.actors:,}", _share(step.of_first),
+                     _share(step.of_previous),
+                     f"{step.dropped:,}" if row + 1 < len(result.steps) else "",
+                     _time(step.median_from_previous_ms))
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if column:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight
+                                          | Qt.AlignmentFlag.AlignVCenter)
+                self.step_table.setItem(row, column, item)
+        conversion = _share(result.conversion) or "none"
+        self._say(f"{result.entered:,} {noun} entered, {result.converted:,} converted "
+                  f"({conversion}) within {window_text(query.funnel.window_ms)}; median time "
+                  f"to convert {_time(result.median_to_convert_ms) or 'unknown'}.")
+        self.export_button.setEnabled(True)
+        self._show_actors(generation, None, [])
+        self.counted.emit()
+
+    def _show_actors(self, generation: int, choice: BarChoice | None,
+                     actors: list[FunnelActor]) -> None:
+        if generation != self._generation:
+            return
+        self._actors = actors
+        self.actor_table.setRowCount(len(actors))
+        for row, actor in enumerate(actors):
+            cells = (actor.visitor or "(no visitor)", actor.session_id[:12],
+                     local_time(actor.ts_ms), offset(actor.offset_ms),
+                     f"{actor.furthest_step + 1}")
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setToolTip(f"Session {actor.session_id}: double-click to replay it at "
+                                f"{offset(actor.offset_ms)}")
+                self.actor_table.setItem(row, column, item)
+        self.actor_table.resizeColumnsToContents()
+        if choice is None or self._result is None:
+            self.actor_title.setText("Visitors behind a bar")
+            self.actor_stack.setCurrentWidget(self.actor_hint)
+        else:
+            label = self._result.steps[choice.step].label
+            group = f" ({choice.group or 'unknown'})" if choice.grouped else ""
+            what = (f"Dropped off after step {choice.step + 1}, {label}{group}: at their last "
+                    "step" if choice.dropped else
+                    f"Reached step {choice.step + 1}, {label}{group}: when they took it")
+            shown = f" (the first {ACTORS_SHOWN})" if len(actors) == ACTORS_SHOWN else ""
+            self.actor_title.setText(f"{what}{shown}")
+            self.actor_hint.setText("Nobody." if not actors else ACTOR_HINT)
+            self.actor_stack.setCurrentWidget(self.actor_table if actors else self.actor_hint)
+            if actors:
+                self.actor_table.selectRow(0)
+        self.replay_button.setEnabled(bool(actors))
+        if choice is not None:
+            self.actorsListed.emit()
+
+    def _failed(self, generation: int, message: str) -> None:
+        if generation == self._generation:
+            self.calculate_button.setEnabled(True)
+            self._say(message, problem=True)
+
+    def _say(self, text: str, problem: bool = False) -> None:
+        self.summary.setText(text)
+        self.summary.setStyleSheet("color: #b00020;" if problem else "")
+
+    # Building ----------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.saved_box = QComboBox()
+        self.saved_box.currentIndexChanged.connect(self._saved_chosen)
+        self.save_button = QPushButton("Save…")
+        self.save_button.clicked.connect(lambda: self.save_as())
+        self.delete_button = QPushButton("Delete")
+        self.delete_button.clicked.connect(self.delete_saved)
+        saved_row = QHBoxLayout()
+        saved_row.addWidget(self.saved_box, stretch=1)
+        saved_row.addWidget(self.save_button)
+        saved_row.addWidget(self.delete_button)
+
+        self.steps = StepsEditor()
+        self.window_box = QComboBox()
+        self.window_box.setEditable(True)
+        self.window_box.addItems(WINDOWS)
+        self.window_box.setCurrentText("1d")
+        self.window_box.setToolTip("How long after the first step the last may come: 90s, "
+                                   "30m, 1h, 1d, 7d …")
+        self.by_box = choice_box((("visitor", "Visitors (across sessions)"),
+                                  ("session", "Sessions")))
+        self.breakdown_box = choice_box(((None, "None"), ("device", "Device type"),
+                                         ("browser", "Browser")))
+        self.dates = DateRange()
+        self.list_filter = QCheckBox("Only sessions the list's filters keep")
+        self.list_filter.setChecked(True)
+        self.list_filter.setToolTip("Use the session list's project and filter conditions "
+                                    "(not its search box). Untick for every cached session.")
+        form = QFormLayout()
+        form.addRow("Conversion window", self.window_box)
+        form.addRow("Count", self.by_box)
+        form.addRow("Break down by", self.breakdown_box)
+        form.addRow("Entered", self.dates.layout)
+        self.calculate_button = QPushButton("Calculate")
+        self.calculate_button.setDefault(True)
+        self.calculate_button.clicked.connect(self.calculate)
+
+        definition = QWidget()
+        left = QVBoxLayout(definition)
+        left.setContentsMargins(0, 0, 6, 0)
+        left.addLayout(saved_row)
+        left.addWidget(QLabel("<b>Steps</b>, in order"))
+        left.addWidget(self.steps)
+        left.addLayout(form)
+        left.addWidget(self.list_filter)
+        left.addWidget(self.calculate_button)
+        left.addStretch(1)
+
+        self.summary = QLabel("Add two to ten steps and press Calculate.")
+        self.summary.setWordWrap(True)
+        self.export_button = QPushButton("Export CSV…")
+        self.export_button.setEnabled(False)
+        self.export_button.clicked.connect(lambda: self.export_csv())
+        top = QHBoxLayout()
+        top.addWidget(self.summary, stretch=1)
+        top.addWidget(self.export_button)
+        self.chart = FunnelChart()
+        self.chart.barClicked.connect(self.list_actors)
+        self.step_table = QTableWidget(0, len(STEP_COLUMNS))
+        self.step_table.setHorizontalHeaderLabels(STEP_COLUMNS)
+        configure_row_table(self.step_table, 6)
+        self.step_table.horizontalHeader().setStretchLastSection(True)
+        self.step_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.step_table.setColumnWidth(0, 260)
+
+        self.actor_title = QLabel("Visitors behind a bar")
+        self.actor_title.setWordWrap(True)
+        self.actor_table = QTableWidget(0, 5)
+        self.actor_table.setHorizontalHeaderLabels(["Visitor", "Session", "At", "In session",
+                                                    "Furthest step"])
+        configure_row_table(self.actor_table, 6)
+        self.actor_table.horizontalHeader().setStretchLastSection(True)
+        self.actor_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.actor_table.cellDoubleClicked.connect(lambda row, _column: self.replay_actor(row))
+        self.actor_stack, self.actor_hint = message_or_table(self.actor_table, ACTOR_HINT)
+        self.replay_button = QPushButton("Replay at That Step")
+        self.replay_button.setEnabled(False)
+        self.replay_button.clicked.connect(lambda: self.replay_actor())
+        actors = QWidget()
+        actor_layout = QVBoxLayout(actors)
+        actor_layout.setContentsMargins(0, 0, 0, 0)
+        actor_layout.addWidget(self.actor_title)
+        actor_layout.addWidget(self.actor_stack, stretch=1)
+        actor_layout.addWidget(self.replay_button)
+
+        results = QSplitter(Qt.Orientation.Vertical)
+        results.addWidget(self.chart)
+        results.addWidget(self.step_table)
+        results.addWidget(actors)
+        results.setSizes([380, 150, 200])
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(6, 0, 0, 0)
+        right_layout.addLayout(top)
+        right_layout.addWidget(results, stretch=1)
+
+        splitter = QSplitter()
+        splitter.addWidget(definition)
+        splitter.addWidget(right)
+        splitter.setSizes([440, 840])
+        splitter.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(splitter)
+
+
+def _share(value: float | None) -> str:
+    return "" if value is None else f"{value:.1%}"
+
+
+def _time(ms: float | None) -> str:
+    return "" if ms is None else duration(round(ms))
