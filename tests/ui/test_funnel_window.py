@@ -63,6 +63,9 @@ def open_funnel(qtbot: QtBot, window: MainWindow) -> FunnelView:
     view = window.open_funnel()
     assert view is not None
     rows = view.steps.rows
+    # The cache's pages complete a pageview step as it is typed.
+    qtbot.waitUntil(lambda: SHOP in rows[0].value.completer().model().stringList(),
+                    timeout=LOAD_MS)
     rows[0].value.setText(SHOP)
     rows[1].kind.setCurrentIndex(rows[1].kind.findData("click-text"))
     qtbot.keyClicks(rows[1].value, "Add to cart")

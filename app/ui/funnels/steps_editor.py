@@ -3,8 +3,11 @@ the window and `tapeview funnel --step` accept exactly the same things."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from collections.abc import Mapping, Sequence
+
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCompleter,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -32,8 +35,10 @@ PLACEHOLDERS = {prefix: placeholder for prefix, _title, placeholder in KINDS}
 class StepRow(QWidget):
     removeRequested = Signal()
 
-    def __init__(self, number: int, prefix: str = "pageview", value: str = "") -> None:
+    def __init__(self, number: int, prefix: str = "pageview", value: str = "",
+                 suggestions: Mapping[str, Sequence[str]] | None = None) -> None:
         super().__init__()
+        self._suggestions = suggestions or {}
         self.number = QLabel()
         self.kind = choice_box((prefix, title) for prefix, title, _ in KINDS)
         self.kind.setCurrentIndex(self.kind.findData(prefix))
@@ -42,7 +47,7 @@ class StepRow(QWidget):
         self.remove.setText("\N{MULTIPLICATION SIGN}")
         self.remove.setToolTip("Remove this step")
         self.remove.clicked.connect(self.removeRequested.emit)
-        self.kind.currentIndexChanged.connect(self._placeholder)
+        self.kind.currentIndexChanged.connect(self._kind_changed)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.number)
@@ -50,7 +55,7 @@ class StepRow(QWidget):
         layout.addWidget(self.value, stretch=1)
         layout.addWidget(self.remove)
         self.set_number(number)
-        self._placeholder()
+        self._kind_changed()
 
     def set_number(self, number: int) -> None:
         self.number.setText(f"{number}.")
@@ -58,8 +63,18 @@ class StepRow(QWidget):
     def step(self) -> Step:
         return parse_step(f"{self.kind.currentData()}:{self.value.text()}")
 
-    def _placeholder(self) -> None:
-        self.value.setPlaceholderText(PLACEHOLDERS[self.kind.currentData()])
+    def set_suggestions(self, suggestions: Mapping[str, Sequence[str]]) -> None:
+        self._suggestions = suggestions
+        self._kind_changed()
+
+    def _kind_changed(self) -> None:
+        """The kind's placeholder, and what the cache holds of it as completions."""
+        prefix = self.kind.currentData()
+        self.value.setPlaceholderText(PLACEHOLDERS[prefix])
+        completer = QCompleter(list(self._suggestions.get(prefix, ())), self.value)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.value.setCompleter(completer)
 
 
 class StepsEditor(QWidget):
@@ -68,6 +83,7 @@ class StepsEditor(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.rows: list[StepRow] = []
+        self._suggestions: Mapping[str, Sequence[str]] = {}
         self._rows_layout = QVBoxLayout()
         self._rows_layout.setContentsMargins(0, 0, 0, 0)
         self.add_button = QPushButton("+ Add Step")
@@ -78,13 +94,19 @@ class StepsEditor(QWidget):
         layout.addWidget(self.add_button)
 
     def add_step(self, prefix: str = "pageview", value: str = "") -> StepRow:
-        row = StepRow(len(self.rows) + 1, prefix, value)
+        row = StepRow(len(self.rows) + 1, prefix, value, self._suggestions)
         row.removeRequested.connect(lambda: self._remove(row))
         self.rows.append(row)
         self._rows_layout.addWidget(row)
         self._update()
         row.value.setFocus()
         return row
+
+    def set_suggestions(self, suggestions: Mapping[str, Sequence[str]]) -> None:
+        """Values to complete, by step kind (the shell's prefix): pages, event names."""
+        self._suggestions = suggestions
+        for row in self.rows:
+            row.set_suggestions(suggestions)
 
     def set_steps(self, steps: tuple[Step, ...]) -> None:
         for row in list(self.rows):

@@ -41,9 +41,11 @@ from app.core.funnels.compute import (
 from app.core.funnels.export import write_funnel_csv
 from app.core.funnels.steps import Funnel, FunnelError, parse_window, window_text
 from app.core.funnels.store import SavedFunnel, delete_funnel, list_funnels, save_funnel
+from app.core.heatmaps.pages import pages_shown
 from app.core.search.conditions import SessionFilter
 from app.ui.choice_box import choice_box
 from app.ui.date_range import DateRange
+from app.ui.filters.editor import read_event_choices
 from app.ui.funnels.chart import BarChoice, FunnelChart
 from app.ui.funnels.steps_editor import StepsEditor
 from app.ui.row_tables import configure_row_table, message_or_table
@@ -76,6 +78,7 @@ class FunnelView(QWidget):
         self.steps.add_step("pageview")
         self.steps.add_step("pageview")
         self._load_saved()
+        self._tasks.run("Read the pages and events", _suggestions, self.steps.set_suggestions)
 
     @property
     def result(self) -> FunnelResult | None:
@@ -423,6 +426,15 @@ class FunnelView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(splitter)
+
+
+def _suggestions(context: TaskContext) -> dict[str, list[str]]:
+    """What the cache holds for each kind of step, to complete as it is typed."""
+    with context.cache.read_session() as session:
+        events = read_event_choices(session)
+        pages = [choice.page for choice in pages_shown(session)]
+    return {"pageview": pages, "event": events.custom,
+            "defined": events.defined}
 
 
 def _share(value: float | None) -> str:
