@@ -346,6 +346,7 @@ class MainWindow(QMainWindow):
                 return player
         player = PlayerWidget(self.tasks, info)
         player.sessionRequested.connect(self.open_replay)  # the visitor's other sessions
+        player.heatmapRequested.connect(lambda url: self.open_heatmap(url, info.id))
         player.messageShown.connect(
             lambda message: self.statusBar().showMessage(message, STATUS_MESSAGE_MS))
         index = self.tabs.addTab(player, f"Replay {info.id[:8]}")
@@ -401,13 +402,15 @@ class MainWindow(QMainWindow):
         if files:
             self.import_paths(files)
 
-    def open_heatmap(self) -> HeatmapView | None:
-        """Analyze → Heatmap: a tab with the heatmap of the most visited page."""
+    def open_heatmap(self, page: str | None = None,
+                     prefer: str | None = None) -> HeatmapView | None:
+        """Analyze → Heatmap: a tab with the heatmap of `page` (a URL; drawn from session
+        `prefer` if it can be), else of the most visited page."""
         if self._cache_description is None:
             self.statusBar().showMessage("Wait for the cache to open.", STATUS_MESSAGE_MS)
             return None
         return self._open_analysis(HeatmapView(self.tasks, resolve_cache_url(
-            self._cache_location), lambda: self.sessions.query), "Heatmap")
+            self._cache_location), lambda: self.sessions.query, page, prefer), "Heatmap")
 
     def open_funnel(self) -> FunnelView | None:
         """Analyze → Funnel: a tab to define and count a funnel."""
@@ -541,7 +544,7 @@ class MainWindow(QMainWindow):
         heatmap_action.setShortcut(QKeySequence("Ctrl+Shift+H"))
         heatmap_action.setToolTip("Where visitors clicked, moved or scrolled on a page, over "
                                   "the page")
-        heatmap_action.triggered.connect(self.open_heatmap)
+        heatmap_action.triggered.connect(lambda: self.open_heatmap())
         analyze_menu.addAction(heatmap_action)
         funnel_action = QAction("&Funnel", self)
         funnel_action.setShortcut(QKeySequence("Ctrl+Shift+U"))

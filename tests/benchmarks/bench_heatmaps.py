@@ -139,8 +139,9 @@ def million_clicks(seed: int) -> tuple[HeatmapPoints, dict[int, dict[str, Box]],
                                                                         dtype=np.int32),
                     target, rng.choice(np.array(WIDTHS, np.int32), count), selectors)
     points = HeatmapPoints(tuple(f"s{n}" for n in range(10_000)), np.zeros(10_000, np.int64),
-                           np.zeros(10_000, np.float32), np.zeros(10_000, np.float32), 1440,
-                           10_000, clicks, np.empty(0, np.float32), np.empty(0, np.float32))
+                           np.zeros(10_000, np.float32), np.zeros(10_000, np.float32),
+                           np.full(10_000, 1440, np.int32), 1440, 10_000, clicks,
+                           np.empty(0, np.float32), np.empty(0, np.float32))
     xs, ys = centres(np.random.default_rng(seed))  # the same centres as the points'
     boxes = {selector: Box(float(cx) - 40, float(cy) - 15, 80, 30)
              for selector, cx, cy in zip(selectors, xs, ys, strict=True)}

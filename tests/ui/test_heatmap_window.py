@@ -21,7 +21,7 @@ from app.ui.heatmaps.background_process import BackgroundRenderer, BackgroundReq
 from app.ui.heatmaps.view import SPOT_RADIUS_PX, HeatmapView
 from app.ui.main_window import MainWindow
 from app.ui.tasks import TaskManager
-from tests.ui.annotation_helpers import demo_cache
+from tests.ui.annotation_helpers import demo_cache, open_session
 from tests.ui.conftest import MainWindowFactory
 
 DRAW_MS = 90_000
@@ -194,3 +194,21 @@ def test_a_page_that_cannot_be_drawn_is_reported(qtbot: QtBot, demo: Path) -> No
         assert "no session with id 'no-such-session'" in failure.args[0]
     finally:
         tasks.shutdown()
+
+
+def test_the_player_opens_the_heatmap_of_the_page_it_shows(
+        qtbot: QtBot, main_window: MainWindowFactory, tmp_path: Path) -> None:
+    path = tmp_path / "cache.sqlite3"
+    ids = demo_cache(path, 3)
+    window = main_window(path)
+    player = open_session(qtbot, window, ids[0])
+    qtbot.waitUntil(lambda: player.url_label.toolTip().startswith("http"), timeout=DRAW_MS)
+    shown = player.url_label.toolTip()
+    qtbot.mouseClick(player.heatmap_button, Qt.MouseButton.LeftButton)
+    view = window.tabs.currentWidget()
+    assert isinstance(view, HeatmapView)
+    with qtbot.waitSignal(view.drawn, timeout=DRAW_MS):
+        pass
+    assert view.page_edit.currentText() == shown
+    assert view.heatmap is not None and view.heatmap.points.session_count >= 1
+    assert view.background is not None and view.background.session_id == ids[0]

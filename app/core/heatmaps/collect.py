@@ -92,6 +92,7 @@ class HeatmapPoints:
     session_start_ms: np.ndarray  # int64, per session
     scroll_depth: np.ndarray  # float32, per session: deepest bottom edge over its visits
     viewport_height: np.ndarray  # float32, per session: its tallest viewport (0: unknown)
+    viewport_width: np.ndarray  # int32, per session: its widest viewport (0: unknown)
     page_width: int  # the widest viewport the page was shown at (0: unknown)
     visits: int
     clicks: Clicks
@@ -111,6 +112,16 @@ class HeatmapPoints:
                 width = max(width, int(x.max()) + 1)
                 height = max(height, float(y.max()) + 1)
         return min(max(width, 1), MAX_PAGE_WIDTH), min(max(int(height), 1), MAX_PAGE_HEIGHT)
+
+    def backgrounds(self) -> tuple[str, ...]:
+        """The sessions in the order to draw the page from: those at the viewport width
+        most sessions had first (the layout most visitors saw), then the next most common
+        width, and so on; sessions of one width in their order here."""
+        _widths, number, counts = np.unique(self.viewport_width, return_inverse=True,
+                                            return_counts=True)
+        rank = np.argsort(np.argsort(-counts, kind="stable"), kind="stable")
+        order = np.argsort(rank[number], kind="stable")
+        return tuple(self.session_ids[index] for index in order.tolist())
 
     def with_clicks(self, clicks: Clicks) -> HeatmapPoints:
         return replace(self, clicks=clicks)
@@ -158,6 +169,8 @@ def _gather(rows: Sequence[Row[Any]]) -> HeatmapPoints:
     session_start = np.zeros(len(index), np.int64)
     session_start[visit_session] = starts
     deepest, tallest = np.zeros((2, len(index)), np.float32)
+    widest = np.zeros(len(index), np.int32)
+    np.maximum.at(widest, visit_session, width)
     np.maximum.at(deepest, visit_session, np.asarray(depths, np.float32))
     np.maximum.at(tallest, visit_session, _known(heights))
     decompress = zstandard.ZstdDecompressor().decompress
@@ -177,7 +190,8 @@ def _gather(rows: Sequence[Row[Any]]) -> HeatmapPoints:
     moves = _records(moved, MOVE_DTYPE, decompress)[0]
     return HeatmapPoints(
         session_ids=tuple(index), session_start_ms=session_start, scroll_depth=deepest,
-        viewport_height=tallest, page_width=int(width.max(initial=0)), visits=len(rows),
+        viewport_height=tallest, viewport_width=widest,
+        page_width=int(width.max(initial=0)), visits=len(rows),
         clicks=Clicks(_native(clicks["x"], np.float32), _native(clicks["y"], np.float32),
                       _native(clicks["ts"], np.int64), spread[0].astype(np.int32),
                       numbered[np.where(local >= 0, spread[2] + local, len(numbers))],

@@ -31,6 +31,7 @@ HEAT_ALPHA = np.array([0.0, CLEAR_BELOW / FADE_IN, *[1.0] * (len(HEAT_STOPS) - 2
 SCROLL_COLOURS = pg.ColorMap(COLOUR_STOPS, np.hstack([COLOURS, np.full((5, 1), 140)]))
 WHEEL_STEP_PX = 0.5  # page px scrolled per 1/8 degree of wheel: 60 px a notch
 DEFAULT_OPACITY = MAX_ALPHA
+FIRST_SCREEN_PX = 900
 
 
 def heat_colours() -> pg.ColorMap:
@@ -107,7 +108,8 @@ class HeatmapPlot(pg.GraphicsLayoutWidget):
             margin = width * 0.02
             self.view.setLimits(xMin=-margin, xMax=width + margin, yMin=-margin,
                                 yMax=height + margin)
-            self.view.setRange(xRange=(0, width), yRange=(0, min(height, width * 0.75)),
+            # The first screen or so: a phone's page is not blown up to the plot's width.
+            self.view.setRange(xRange=(0, width), yRange=(0, min(height, FIRST_SCREEN_PX)),
                                padding=0)
 
     def show_density(self, grid: Density, label: str, scale: float = 1.0) -> None:

@@ -81,7 +81,9 @@ class HeatmapView(QWidget):
     drawn = Signal()  # a map is shown (the page and the points it was asked for)
 
     def __init__(self, tasks: TaskManager, cache_url: str,
-                 list_query: Callable[[], SessionQuery], parent: QWidget | None = None) -> None:
+                 list_query: Callable[[], SessionQuery], page: str | None = None,
+                 prefer: str | None = None, parent: QWidget | None = None) -> None:
+        """`page` (a URL) is shown at once, drawn from session `prefer` where it can be."""
         super().__init__(parent)
         self._tasks = tasks
         self._cache_url = cache_url
@@ -92,6 +94,7 @@ class HeatmapView(QWidget):
         self._background_key: tuple[object, ...] | None = None
         self._heatmap: Heatmap | None = None
         self._spots: list[SpotSession] = []
+        self._prefer = prefer
         self._generation = 0
         self.renderer = BackgroundRenderer(tasks, self)
         self.renderer.finished.connect(self._page_drawn)
@@ -99,6 +102,9 @@ class HeatmapView(QWidget):
         self._build()
         self._tasks.run("List the pages", lambda context: _pages(context),
                         self._pages_listed)
+        if page:
+            self.page_edit.setEditText(page)
+            self.show_heatmap()
 
     @property
     def heatmap(self) -> Heatmap | None:
@@ -150,7 +156,7 @@ class HeatmapView(QWidget):
         """Draw the page from the next matching session that has a snapshot of it."""
         if self._collected is None or self._background is None:
             return
-        ids = self._collected.points.session_ids
+        ids = self._backgrounds()
         current = ids.index(self._background.session_id) \
             if self._background.session_id in ids else -1
         self._draw_page(ids[current + 1:] + ids[:current + 1], force=True)
@@ -190,7 +196,7 @@ class HeatmapView(QWidget):
                       f"({collected.query.rule}){device} with these filters.", problem=True)
             return
         self._collected = collected
-        self._draw_page(points.session_ids)
+        self._draw_page(self._backgrounds())
 
     def _draw_page(self, candidates: tuple[str, ...], force: bool = False) -> None:
         assert self._collected is not None
@@ -364,6 +370,15 @@ class HeatmapView(QWidget):
                                                     problem=True))
 
     # Small things ------------------------------------------------------------------------
+
+    def _backgrounds(self) -> tuple[str, ...]:
+        """Sessions to draw the page from, in order: the one the tab was opened from first
+        (what the reviewer was looking at), then by the most common viewport width."""
+        assert self._collected is not None
+        ids = self._collected.points.backgrounds()
+        if self._prefer in ids:
+            ids = (self._prefer, *(other for other in ids if other != self._prefer))
+        return ids
 
     def _kind(self) -> Kind:
         return self.kind_box.currentData()

@@ -45,6 +45,7 @@ class PlayerWidget(QWidget):
     seekReady = Signal()  # checkpoints are built: every seek is fast
     sessionRequested = Signal(object)  # the inspector asks to replay another SessionInfo
     messageShown = Signal(str)  # for the window's status line (e.g. what was copied)
+    heatmapRequested = Signal(str)  # the heatmap of the page shown (its URL)
 
     def __init__(self, tasks: TaskManager, info: SessionInfo,
                  parent: QWidget | None = None) -> None:
@@ -108,12 +109,17 @@ class PlayerWidget(QWidget):
         self.note_button = QToolButton()
         self.note_button.setText("Add Note")
         self.note_button.setToolTip("Add a note at this moment (N)")
+        self.heatmap_button = QToolButton()
+        self.heatmap_button.setText("Heatmap")
+        self.heatmap_button.setToolTip("Where every cached session clicked on the page shown")
+        self.heatmap_button.clicked.connect(self._request_heatmap)
         controls = QHBoxLayout()
         for widget in (self.back_button, self.play_button, self.forward_button, self.time_label):
             controls.addWidget(widget)
         controls.addStretch(1)
         for widget in (self.status_label, self.window_box, self.skip_box, self.speed_box,
-                       self.note_button, self.share_button, self.inspector_button):
+                       self.note_button, self.share_button, self.heatmap_button,
+                       self.inspector_button):
             controls.addWidget(widget)
 
         replay = QWidget()
@@ -288,6 +294,13 @@ class PlayerWidget(QWidget):
         width, height = state.get("width"), state.get("height")
         if width and height:
             self.viewport_label.setText(f"{int(width)} \N{MULTIPLICATION SIGN} {int(height)}")
+
+    def _request_heatmap(self) -> None:
+        href = self.url_label.toolTip()
+        if href.startswith(("http://", "https://")):
+            self.heatmapRequested.emit(href)
+        else:
+            self.messageShown.emit("No web page is shown yet to draw a heatmap of.")
 
     def add_note(self) -> NoteDialog:
         """Pause, and ask for a note at the moment shown."""

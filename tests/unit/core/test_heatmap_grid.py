@@ -4,6 +4,7 @@ placing clicks on their elements."""
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -116,7 +117,8 @@ def heatmap_points(x: list[float], y: list[float], ts: list[int], session: list[
                     np.array(session, np.int32), np.array(target or [-1] * count, np.int32),
                     np.array(width or [1280] * count, np.int32), selectors)
     return HeatmapPoints(("a", "b", "c"), np.array([1000, 2000, 3000], np.int64),
-                         np.zeros(3, np.float32), np.zeros(3, np.float32), 1280, 3, clicks,
+                         np.zeros(3, np.float32), np.zeros(3, np.float32),
+                         np.full(3, 1280, np.int32), 1280, 3, clicks,
                          np.empty(0, np.float32), np.empty(0, np.float32))
 
 
@@ -152,3 +154,9 @@ def test_clicks_are_placed_on_their_element_as_the_background_lays_it_out() -> N
     assert none == 0 and unmeasured.x.tolist() == points.clicks.x.tolist()
     assert place_clicks(heatmap_points([], [], [], []).clicks, measured, background)[1] == 0
     assert layouts_needed(heatmap_points([1], [1], [1], [0]).clicks) == {}  # no known target
+
+
+def test_the_page_is_drawn_from_a_session_at_the_most_common_width_first() -> None:
+    points = replace(heatmap_points([], [], [], []), session_ids=("a", "b", "c", "d", "e"),
+                     viewport_width=np.array([390, 1440, 390, 1440, 1440], np.int32))
+    assert points.backgrounds() == ("b", "d", "e", "a", "c")
