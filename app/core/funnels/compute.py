@@ -56,6 +56,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     or_,
     select,
     text,
@@ -358,7 +359,10 @@ def _step_events(session: Session, tables: _TempTables, index: int,
             texts = _values(session, tables, index, "text", "click",
                             (lambda found: _fold(found) == wanted) if text_match == "exact"
                             else (lambda found: wanted in _fold(found)))
-            return select(*columns).where(Event.kind == "click", Event.text.in_(texts))
+            # The kind written out: only `kind = 'click'` lets SQLite use the index of click
+            # texts (a partial index), not a parameter.
+            return select(*columns).where(Event.kind == literal_column("'click'"),
+                                          Event.text.in_(texts))
         case ClickStep():
             _find_clicks(session, tables, index, step)
             return select(*columns).where(Event.id.in_(
@@ -433,12 +437,15 @@ def _property_text(session: Session, key: str) -> ColumnElement[Any]:
 
 def _next_select(match: Table, steps: int) -> Select[Any]:
     """Each matching row with, per step, the place of its actor's next event of that step:
-    the smallest place after its own, as the rows are read backwards."""
-    after = {"partition_by": match.c.actor, "order_by": match.c.pos.desc(),
-             "range_": (None, -1)}
+    the smallest place after its own, as the rows are read backwards. Written out whole, so
+    the database sees one window for all the steps and sorts once (SQLAlchemy would bind
+    the frame's offset and each step number as parameters, and SQLite then treats every
+    column as a window of its own, with a sort each)."""
+    window = ("OVER (PARTITION BY actor ORDER BY pos DESC "
+              "RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)")
     return select(*match.c, *(
-        func.min(case((match.c.step == step, match.c.pos))).over(**after).label(f"next_{step}")
-        for step in range(steps)))
+        literal_column(f"MIN(CASE WHEN step = {step} THEN pos END) {window}", BigInteger)
+        .label(f"next_{step}") for step in range(steps))).select_from(match)
 
 
 def _best_chains(rows: Table, funnel: Funnel) -> Select[Any]:

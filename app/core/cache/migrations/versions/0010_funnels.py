@@ -25,7 +25,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("name", name=op.f("uq_funnel_name")),
     )
     with op.batch_alter_table("event", schema=None) as batch_op:
-        batch_op.create_index("ix_event_click_text", ["text"], unique=False,
+        batch_op.create_index("ix_event_click_text", ["kind", "text"], unique=False,
                               sqlite_where=sa.text("kind = 'click'"),
                               postgresql_where=sa.text("kind = 'click'"))
 
