@@ -103,7 +103,7 @@ def test_a_funnel_is_counted_and_a_dropped_visitor_replays_at_the_last_step(
     with qtbot.waitSignal(view.actorsListed, timeout=LOAD_MS):
         qtbot.mouseClick(view.chart.viewport(), Qt.MouseButton.LeftButton,
                          pos=chart_point(view, 1, top))
-    assert "Dropped off after step 1" in view.actor_title.text()
+    assert "Dropped off after step 1" in view.actor_list.title.text()
     assert [actor.session_id for actor in view.actors] == [
         actor.session_id for actor in dropped_after(demo, 0)]
 
@@ -111,13 +111,14 @@ def test_a_funnel_is_counted_and_a_dropped_visitor_replays_at_the_last_step(
     with qtbot.waitSignal(view.actorsListed, timeout=LOAD_MS):
         qtbot.mouseClick(view.chart.viewport(), Qt.MouseButton.LeftButton,
                          pos=chart_point(view, 1, counted.steps[1].actors / 2))
-    assert "Reached step 2" in view.actor_title.text()
+    assert "Reached step 2" in view.actor_list.title.text()
     assert len(view.actors) == counted.steps[1].actors
 
     first = view.actors[0]
-    rect = view.actor_table.visualRect(view.actor_table.model().index(0, 0))
-    qtbot.mouseClick(view.actor_table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    qtbot.mouseDClick(view.actor_table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    table = view.actor_list.table
+    rect = table.visualRect(table.model().index(0, 0))
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     qtbot.waitUntil(lambda: bool(window.players()), timeout=LOAD_MS)
     player = window.players()[0]
     assert player.info.id == first.session_id

@@ -94,14 +94,14 @@ def test_the_most_visited_page_is_drawn_and_a_hot_spot_replays_at_its_click(
     assert sum(found.clicks for found in view.spot_sessions) == int(near.sum())
     assert {found.session_id for found in view.spot_sessions} == {
         heatmap.points.session_ids[number] for number in np.unique(clicks.session[near])}
-    assert view.spot_table.rowCount() == len(view.spot_sessions)
+    assert view.spot_list.table.rowCount() == len(view.spot_sessions)
 
     first = view.spot_sessions[0]
-    row_rect = view.spot_table.visualRect(view.spot_table.model().index(0, 0))
+    row_rect = view.spot_list.table.visualRect(view.spot_list.table.model().index(0, 0))
     # A double click as a person makes it: a click, then the second press.
-    qtbot.mouseClick(view.spot_table.viewport(), Qt.MouseButton.LeftButton,
+    qtbot.mouseClick(view.spot_list.table.viewport(), Qt.MouseButton.LeftButton,
                      pos=row_rect.center())
-    qtbot.mouseDClick(view.spot_table.viewport(), Qt.MouseButton.LeftButton,
+    qtbot.mouseDClick(view.spot_list.table.viewport(), Qt.MouseButton.LeftButton,
                       pos=row_rect.center())
     qtbot.waitUntil(lambda: bool(window.players()), timeout=DRAW_MS)
     player = window.players()[0]

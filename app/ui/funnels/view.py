@@ -48,7 +48,8 @@ from app.ui.date_range import DateRange
 from app.ui.filters.editor import read_event_choices
 from app.ui.funnels.chart import BarChoice, FunnelChart
 from app.ui.funnels.steps_editor import StepsEditor
-from app.ui.row_tables import configure_row_table, message_or_table
+from app.ui.replay_list import ReplayList, ReplayRow
+from app.ui.row_tables import configure_row_table
 from app.ui.tasks import TaskContext, TaskManager, describe_error
 
 WINDOWS = ("30m", "1h", "1d", "7d", "14d", "30d")
@@ -137,12 +138,6 @@ class FunnelView(QWidget):
         self._tasks.run("List the funnel's visitors", work,
                         lambda actors: self._show_actors(generation, choice, actors),
                         lambda error: self._failed(generation, describe_error(error)))
-
-    def replay_actor(self, row: int | None = None) -> None:
-        row = self.actor_table.currentRow() if row is None else row
-        if 0 <= row < len(self._actors):
-            actor = self._actors[row]
-            self.replayRequested.emit(actor.session_id, actor.offset_ms)
 
     def export_csv(self, path: Path | None = None) -> QFileDialog | None:
         result = self._result
@@ -281,35 +276,22 @@ class FunnelView(QWidget):
         if generation != self._generation:
             return
         self._actors = actors
-        self.actor_table.setRowCount(len(actors))
-        for row, actor in enumerate(actors):
-            cells = (actor.visitor or "(no visitor)", actor.session_id[:12],
-                     local_time(actor.ts_ms), offset(actor.offset_ms),
-                     f"{actor.furthest_step + 1}")
-            for column, text in enumerate(cells):
-                item = QTableWidgetItem(text)
-                item.setToolTip(f"Session {actor.session_id}: double-click to replay it at "
-                                f"{offset(actor.offset_ms)}")
-                self.actor_table.setItem(row, column, item)
-        self.actor_table.resizeColumnsToContents()
+        rows = [ReplayRow((actor.visitor or "(no visitor)", actor.session_id[:12],
+                           local_time(actor.ts_ms), offset(actor.offset_ms),
+                           f"{actor.furthest_step + 1}"), actor.session_id, actor.offset_ms,
+                          f"Session {actor.session_id}: double-click to replay it at "
+                          f"{offset(actor.offset_ms)}") for actor in actors]
         if choice is None or self._result is None:
-            self.actor_title.setText("Visitors behind a bar")
-            self.actor_stack.setCurrentWidget(self.actor_hint)
-        else:
-            label = self._result.steps[choice.step].label
-            group = f" ({choice.group or 'unknown'})" if choice.grouped else ""
-            what = (f"Dropped off after step {choice.step + 1}, {label}{group}: at their last "
-                    "step" if choice.dropped else
-                    f"Reached step {choice.step + 1}, {label}{group}: when they took it")
-            shown = f" (the first {ACTORS_SHOWN})" if len(actors) == ACTORS_SHOWN else ""
-            self.actor_title.setText(f"{what}{shown}")
-            self.actor_hint.setText("Nobody." if not actors else ACTOR_HINT)
-            self.actor_stack.setCurrentWidget(self.actor_table if actors else self.actor_hint)
-            if actors:
-                self.actor_table.selectRow(0)
-        self.replay_button.setEnabled(bool(actors))
-        if choice is not None:
-            self.actorsListed.emit()
+            self.actor_list.show_rows("Visitors behind a bar", [], ACTOR_HINT)
+            return
+        label = self._result.steps[choice.step].label
+        group = f" ({choice.group or 'unknown'})" if choice.grouped else ""
+        what = (f"Dropped off after step {choice.step + 1}, {label}{group}: at their last step"
+                if choice.dropped else
+                f"Reached step {choice.step + 1}, {label}{group}: when they took it")
+        shown = f" (the first {ACTORS_SHOWN})" if len(actors) == ACTORS_SHOWN else ""
+        self.actor_list.show_rows(f"{what}{shown}", rows, "Nobody.")
+        self.actorsListed.emit()
 
     def _failed(self, generation: int, message: str) -> None:
         if generation == self._generation:
@@ -387,30 +369,15 @@ class FunnelView(QWidget):
         self.step_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.step_table.setColumnWidth(0, 260)
 
-        self.actor_title = QLabel("Visitors behind a bar")
-        self.actor_title.setWordWrap(True)
-        self.actor_table = QTableWidget(0, 5)
-        self.actor_table.setHorizontalHeaderLabels(["Visitor", "Session", "At", "In session",
-                                                    "Furthest step"])
-        configure_row_table(self.actor_table, 6)
-        self.actor_table.horizontalHeader().setStretchLastSection(True)
-        self.actor_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.actor_table.cellDoubleClicked.connect(lambda row, _column: self.replay_actor(row))
-        self.actor_stack, self.actor_hint = message_or_table(self.actor_table, ACTOR_HINT)
-        self.replay_button = QPushButton("Replay at That Step")
-        self.replay_button.setEnabled(False)
-        self.replay_button.clicked.connect(lambda: self.replay_actor())
-        actors = QWidget()
-        actor_layout = QVBoxLayout(actors)
-        actor_layout.setContentsMargins(0, 0, 0, 0)
-        actor_layout.addWidget(self.actor_title)
-        actor_layout.addWidget(self.actor_stack, stretch=1)
-        actor_layout.addWidget(self.replay_button)
+        self.actor_list = ReplayList("Visitors behind a bar", ("Visitor", "Session", "At",
+                                     "In session", "Furthest step"), ACTOR_HINT,
+                                     "Replay at That Step")
+        self.actor_list.replayRequested.connect(self.replayRequested.emit)
 
         results = QSplitter(Qt.Orientation.Vertical)
         results.addWidget(self.chart)
         results.addWidget(self.step_table)
-        results.addWidget(actors)
+        results.addWidget(self.actor_list)
         results.setSizes([380, 150, 200])
         right = QWidget()
         right_layout = QVBoxLayout(right)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QColor, QFont, QResizeEvent
 from PySide6.QtWidgets import QGraphicsSceneWheelEvent
 
 from app.core.heatmaps.grid import Density, ScrollMap
@@ -49,11 +49,16 @@ class PageViewBox(pg.ViewBox):
             return
         scale = self.viewPixelSize()[1] / max(self.viewPixelSize()[0], 1e-9)
         self.translateBy(y=-ev.delta() * WHEEL_STEP_PX * scale)
+        self.sigRangeChangedManually.emit(self.state["mouseEnabled"])
         ev.accept()
 
 
 class HeatmapPlot(pg.GraphicsLayoutWidget):
     """The page, the map over it, its colour bar, and what the pointer is over."""
+
+    # Class defaults: the base class's constructor already calls resizeEvent.
+    _size = (0, 0)  # the page shown, px
+    _untouched = True  # the view is where a new page put it
 
     hovered = Signal(float, float)  # page px under the pointer
     spotClicked = Signal(float, float)  # page px clicked (not dragged)
@@ -92,7 +97,7 @@ class HeatmapPlot(pg.GraphicsLayoutWidget):
         self.plot.addItem(self.tip, ignoreBounds=True)
         self.tip.hide()
         self._lines: list[pg.InfiniteLine] = []
-        self._size = (0, 0)
+        self.view.sigRangeChangedManually.connect(self._touched)
         self.scene().sigMouseMoved.connect(self._moved)
         self.scene().sigMouseClicked.connect(self._clicked)
 
@@ -108,9 +113,20 @@ class HeatmapPlot(pg.GraphicsLayoutWidget):
             margin = width * 0.02
             self.view.setLimits(xMin=-margin, xMax=width + margin, yMin=-margin,
                                 yMax=height + margin)
-            # The first screen or so: a phone's page is not blown up to the plot's width.
-            self.view.setRange(xRange=(0, width), yRange=(0, min(height, FIRST_SCREEN_PX)),
-                               padding=0)
+            self._untouched = True
+            self._show_top()
+
+    def _show_top(self) -> None:
+        """The page's whole width and its first screen or so (a phone's page is not blown
+        up to the plot's width); again on resizing until the user has moved the view."""
+        width, height = self._size
+        self.view.setRange(xRange=(0, width), yRange=(0, min(height, FIRST_SCREEN_PX)),
+                           padding=0)
+
+    def resizeEvent(self, event: QResizeEvent | None) -> None:
+        super().resizeEvent(event)
+        if self._untouched and self._size[0]:
+            self._show_top()
 
     def show_density(self, grid: Density, label: str, scale: float = 1.0) -> None:
         """The smoothed bins times `scale` (to read as `label` on the colour bar)."""
@@ -169,6 +185,9 @@ class HeatmapPlot(pg.GraphicsLayoutWidget):
             self.tip.show()
         else:
             self.tip.hide()
+
+    def _touched(self, *_changed: object) -> None:
+        self._untouched = False
 
     def _clear_lines(self) -> None:
         for line in self._lines:

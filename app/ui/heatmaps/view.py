@@ -26,8 +26,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSlider,
     QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -52,7 +50,7 @@ from app.ui.heatmaps.background_process import (
     BackgroundRequest,
 )
 from app.ui.heatmaps.plot import DEFAULT_OPACITY, HeatmapPlot
-from app.ui.row_tables import configure_row_table, message_or_table
+from app.ui.replay_list import ReplayList, ReplayRow
 from app.ui.task_progress import TaskProgress
 from app.ui.tasks import Task, TaskContext, TaskManager, describe_error
 
@@ -170,13 +168,6 @@ class HeatmapView(QWidget):
         """Write the bins holding points as x,y,count (a click or move map)."""
         return self._export(path, "Export Heatmap Bins as CSV", "CSV files (*.csv)", ".csv",
                             self._write_csv)
-
-    def replay_spot(self, row: int | None = None) -> None:
-        """Replay a session of the spot's list, at its first click there."""
-        row = self.spot_table.currentRow() if row is None else row
-        if 0 <= row < len(self._spots):
-            spot = self._spots[row]
-            self.replayRequested.emit(spot.session_id, spot.offset_ms)
 
     def shutdown(self) -> None:
         self._stop()
@@ -300,27 +291,16 @@ class HeatmapView(QWidget):
 
     def _show_spot_sessions(self, spots: list[SpotSession], where: str) -> None:
         self._spots = spots
-        self.spot_table.setRowCount(len(spots))
-        for row, spot in enumerate(spots):
-            cells = (spot.session_id[:12], f"{spot.clicks:,}", offset(spot.offset_ms))
-            for column, text in enumerate(cells):
-                item = QTableWidgetItem(text)
-                item.setToolTip(f"Session {spot.session_id}: {spot.clicks} click(s) here, the "
-                                f"first at {offset(spot.offset_ms)}. Double-click "
-                                "to replay it from there.")
-                self.spot_table.setItem(row, column, item)
-        if spots:
-            clicks = sum(spot.clicks for spot in spots)
-            self.spot_title.setText(f"{len(spots):,} session(s), {clicks:,} click(s) within "
-                                    f"{SPOT_RADIUS_PX:g} px {where}")
-            self.spot_stack.setCurrentWidget(self.spot_table)
-            self.spot_table.selectRow(0)
-        else:
-            self.spot_title.setText("Sessions clicked here")
-            self.spot_hint.setText(f"No clicks within {SPOT_RADIUS_PX:g} px {where}."
-                                   if where else SPOT_HINT)
-            self.spot_stack.setCurrentWidget(self.spot_hint)
-        self.replay_button.setEnabled(bool(spots))
+        rows = [ReplayRow((spot.session_id[:12], f"{spot.clicks:,}", offset(spot.offset_ms)),
+                          spot.session_id, spot.offset_ms,
+                          f"Session {spot.session_id}: {spot.clicks} click(s) here, the first "
+                          f"at {offset(spot.offset_ms)}. Double-click to replay it from there.")
+                for spot in spots]
+        clicks = sum(spot.clicks for spot in spots)
+        self.spot_list.show_rows(
+            f"{len(spots):,} session(s), {clicks:,} click(s) within {SPOT_RADIUS_PX:g} px "
+            f"{where}" if spots else "Sessions clicked here", rows,
+            f"No clicks within {SPOT_RADIUS_PX:g} px {where}." if where else SPOT_HINT)
 
     # Exporting ---------------------------------------------------------------------------
 
@@ -494,24 +474,13 @@ class HeatmapView(QWidget):
         footer.addWidget(self.export_png_button)
         footer.addWidget(self.export_csv_button)
 
-        self.spot_title = QLabel("Sessions clicked here")
-        self.spot_title.setWordWrap(True)
-        self.spot_table = QTableWidget(0, 3)
-        self.spot_table.setHorizontalHeaderLabels(["Session", "Clicks", "First at"])
-        configure_row_table(self.spot_table, 6, fit_width=True)
-        self.spot_table.horizontalHeader().setStretchLastSection(True)
-        self.spot_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.spot_table.cellDoubleClicked.connect(lambda row, _column: self.replay_spot(row))
-        self.spot_stack, self.spot_hint = message_or_table(self.spot_table, SPOT_HINT)
-        self.replay_button = QPushButton("Replay at the Click")
-        self.replay_button.setEnabled(False)
-        self.replay_button.clicked.connect(lambda: self.replay_spot())
+        self.spot_list = ReplayList("Sessions clicked here", ("Session", "Clicks", "First at"),
+                                    SPOT_HINT, "Replay at the Click")
+        self.spot_list.replayRequested.connect(self.replayRequested.emit)
         side = QWidget()
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(6, 0, 0, 0)
-        side_layout.addWidget(self.spot_title)
-        side_layout.addWidget(self.spot_stack, stretch=1)
-        side_layout.addWidget(self.replay_button)
+        side_layout.addWidget(self.spot_list, stretch=1)
         side_layout.addWidget(self.background_label)
 
         splitter = QSplitter()
