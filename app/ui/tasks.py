@@ -28,6 +28,7 @@ ProgressHandler = Callable[[int, int, str], None]
 WORKER_THREAD_PREFIX = "tapeview-cache"
 COMPUTE_THREAD_PREFIX = "tapeview-compute"
 ONLINE_THREAD_PREFIX = "tapeview-online"
+READER_THREAD_PREFIX = "tapeview-reader"
 # A sync and a project listing (the connect dialog) may run at once.
 ONLINE_THREADS = 2
 log = logging.getLogger(__name__)
@@ -85,6 +86,9 @@ class TaskManager(QObject):
         # either: it writes through a cache connection of its own (WAL lets both proceed).
         self._online = ThreadPoolExecutor(max_workers=ONLINE_THREADS,
                                           thread_name_prefix=ONLINE_THREAD_PREFIX)
+        # Long reads (a funnel over millions of events: seconds) likewise, on a connection
+        # of their own, so the session list keeps answering meanwhile.
+        self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix=READER_THREAD_PREFIX)
         self._online_cache: Cache | None = None
         self._online_lock = threading.Lock()
         self._location: str | None = None
@@ -149,14 +153,24 @@ class TaskManager(QObject):
                    on_progress: ProgressHandler | None = None) -> Task:
         """Like `run`, on a thread for work that waits on the network, with its own
         connection to the same cache; runs beside cache work instead of after it."""
+        return self._run_beside(title, work, on_done, on_error, on_progress, self._online)
 
+    def run_reading(self, title: str, work: Callable[[TaskContext], T],
+                    on_done: Callable[[T], None], on_error: ErrorHandler | None = None,
+                    on_progress: ProgressHandler | None = None) -> Task:
+        """Like `run_online`, for a long read of the cache (one at a time)."""
+        return self._run_beside(title, work, on_done, on_error, on_progress, self._reader)
+
+    def _run_beside(self, title: str, work: Callable[[TaskContext], T],
+                    on_done: Callable[[T], None], on_error: ErrorHandler | None,
+                    on_progress: ProgressHandler | None, executor: ThreadPoolExecutor) -> Task:
         def with_context(task: Task) -> T:
             context = TaskContext(self._open_online_cache(), task.cancel_token,
                                   lambda done, total, message: self._bridge.progressed.emit(
                                       task.id, done, total, message))
             return work(context)
 
-        return self._submit(title, with_context, on_done, on_error, on_progress, self._online)
+        return self._submit(title, with_context, on_done, on_error, on_progress, executor)
 
     def _open_online_cache(self) -> Cache:
         with self._online_lock:
@@ -189,6 +203,7 @@ class TaskManager(QObject):
         self._executor.shutdown(wait=True)
         self._compute.shutdown(wait=True)
         self._online.shutdown(wait=True)
+        self._reader.shutdown(wait=True)
         if self._online_cache is not None:
             self._online_cache.close()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -14,7 +15,12 @@ from pytestqt.qtbot import QtBot
 
 from app.core.credentials import TokenStore
 from app.ui.main_window import MainWindow
-from app.ui.tasks import COMPUTE_THREAD_PREFIX, ONLINE_THREAD_PREFIX, WORKER_THREAD_PREFIX
+from app.ui.tasks import (
+    COMPUTE_THREAD_PREFIX,
+    ONLINE_THREAD_PREFIX,
+    READER_THREAD_PREFIX,
+    WORKER_THREAD_PREFIX,
+)
 
 WINDOW_READY_MS = 10_000
 
@@ -23,7 +29,7 @@ WINDOW_READY_MS = 10_000
 def worker_threads() -> list[threading.Thread]:
     return [thread for thread in threading.enumerate()
             if thread.name.startswith((WORKER_THREAD_PREFIX, COMPUTE_THREAD_PREFIX,
-                                       ONLINE_THREAD_PREFIX))
+                                       ONLINE_THREAD_PREFIX, READER_THREAD_PREFIX))
             and thread.is_alive()]
 
 
@@ -66,6 +72,9 @@ def main_window(qtbot: QtBot, tmp_path: Path) -> Iterator[MainWindowFactory]:
         window.close()
         window.deleteLater()
     QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    # Widgets Python owns (pyqtgraph's menus) go with their owner, which a reference cycle
+    # (an exception's traceback, say) may keep until the collector runs: not a leak.
+    gc.collect()
     assert not worker_threads(), "a cache worker thread outlived its window"
     leaked = set(QApplication.topLevelWidgets()) - top_level_before
     assert not leaked, f"top-level widgets left behind: {leaked}"

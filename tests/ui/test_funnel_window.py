@@ -156,6 +156,16 @@ def test_breakdown_saving_export_and_bad_input(
     assert [row.step() for row in other.steps.rows] == list(STEPS)
     assert other.result is not None and other.result.steps == view.result.steps
 
+    # Cancel stops the count; what was shown stays and nothing arrives late.
+    window.tabs.setCurrentWidget(view)
+    shown = view.result
+    qtbot.mouseClick(view.calculate_button, Qt.MouseButton.LeftButton)
+    assert view.progress.isVisible() and not view.calculate_button.isEnabled()
+    qtbot.mouseClick(view.progress.cancel_button, Qt.MouseButton.LeftButton)
+    assert view.summary.text() == "Stopped." and not view.progress.isVisible()
+    qtbot.wait(1_000)
+    assert view.result is shown and view.calculate_button.isEnabled()
+
     # Bad input is named, and nothing is counted.
     view.steps.rows[2].value.clear()
     qtbot.mouseClick(view.calculate_button, Qt.MouseButton.LeftButton)

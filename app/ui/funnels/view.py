@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -28,7 +29,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from sqlalchemy.orm import Session
 
+from app.core.cache.interrupt import interruptible
 from app.core.cache.queries import SessionQuery
 from app.core.display import duration, local_time, offset
 from app.core.funnels.compute import (
@@ -50,8 +53,10 @@ from app.ui.funnels.chart import BarChoice, FunnelChart
 from app.ui.funnels.steps_editor import StepsEditor
 from app.ui.replay_list import ReplayList, ReplayRow
 from app.ui.row_tables import configure_row_table
-from app.ui.tasks import TaskContext, TaskManager, describe_error
+from app.ui.task_progress import TaskProgress
+from app.ui.tasks import Task, TaskContext, TaskManager, describe_error
 
+T = TypeVar("T")
 WINDOWS = ("30m", "1h", "1d", "7d", "14d", "30d")
 ACTORS_SHOWN = 500
 STEP_COLUMNS = ("Step", "Reached", "% of first", "% of previous", "Dropped off",
@@ -75,6 +80,7 @@ class FunnelView(QWidget):
         self._result: FunnelResult | None = None
         self._actors: list[FunnelActor] = []
         self._generation = 0
+        self._task: Task | None = None
         self._build()
         self.steps.add_step("pageview")
         self.steps.add_step("pageview")
@@ -108,36 +114,61 @@ class FunnelView(QWidget):
         except FunnelError as exc:
             self._say(str(exc), problem=True)
             return
-        self._generation += 1
-        generation = self._generation
         breakdown = self.breakdown_box.currentData()
-        self._say("Counting…")
-        self.calculate_button.setEnabled(False)
-
-        def work(context: TaskContext) -> FunnelResult:
-            with context.cache.read_session() as session:
-                return compute_funnel(session, query, breakdown)
-
-        self._tasks.run("Count the funnel", work,
-                        lambda result: self._counted(generation, query, result),
-                        lambda error: self._failed(generation, describe_error(error)))
+        self._say("")
+        self._read("Counting the funnel…", "Count the funnel",
+                   lambda session: compute_funnel(session, query, breakdown),
+                   lambda generation, result: self._counted(generation, query, result))
 
     def list_actors(self, choice: BarChoice) -> None:
         query, result = self._query, self._result
         if query is None or result is None:
             return
         breakdown = result.breakdown if choice.grouped else None
+        self._read("Finding the visitors…", "List the funnel's visitors",
+                   lambda session: funnel_actors(session, query, choice.step,
+                                                 dropped=choice.dropped, breakdown=breakdown,
+                                                 group=choice.group, limit=ACTORS_SHOWN),
+                   lambda generation, actors: self._show_actors(generation, choice, actors))
 
-        def work(context: TaskContext) -> list[FunnelActor]:
-            with context.cache.read_session() as session:
-                return funnel_actors(session, query, choice.step, dropped=choice.dropped,
-                                     breakdown=breakdown, group=choice.group,
-                                     limit=ACTORS_SHOWN)
+    def cancel(self) -> None:
+        """Stop counting (or listing); what was shown stays."""
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+        self._generation += 1
+        self._idle()
+        self._say("Stopped.")
 
+    def _read(self, busy: str, title: str, read: Callable[[Session], T],
+              done: Callable[[int, T], None]) -> None:
+        """Run `read` on a connection of its own beside the cache worker (a large cache
+        takes seconds), with Cancel; `done(generation, result)` unless replaced."""
+        if self._task is not None:
+            self._task.cancel()
+        self._generation += 1
         generation = self._generation
-        self._tasks.run("List the funnel's visitors", work,
-                        lambda actors: self._show_actors(generation, choice, actors),
-                        lambda error: self._failed(generation, describe_error(error)))
+        self.progress.start()
+        self.progress.update_progress(0, 0, busy)
+        self.calculate_button.setEnabled(False)
+
+        def work(context: TaskContext) -> T:
+            with context.cache.read_session() as session, \
+                    interruptible(session, context.cancel):
+                return read(session)
+
+        def finished(result: T) -> None:
+            if generation == self._generation:
+                self._task = None
+                self._idle()
+                done(generation, result)
+
+        self._task = self._tasks.run_reading(
+            title, work, finished, lambda error: self._failed(generation, describe_error(error)))
+
+    def _idle(self) -> None:
+        self.progress.hide()
+        self.calculate_button.setEnabled(True)
 
     def export_csv(self, path: Path | None = None) -> QFileDialog | None:
         result = self._result
@@ -167,7 +198,9 @@ class FunnelView(QWidget):
         return dialog
 
     def shutdown(self) -> None:
-        """Answers still on their way are dropped."""
+        """Work under way is stopped; answers still on their way are dropped."""
+        if self._task is not None:
+            self._task.cancel()
         self._generation += 1
 
     # Saved funnels -----------------------------------------------------------------------
@@ -247,7 +280,6 @@ class FunnelView(QWidget):
     def _counted(self, generation: int, query: FunnelQuery, result: FunnelResult) -> None:
         if generation != self._generation:
             return
-        self.calculate_button.setEnabled(True)
         self._query, self._result = query, result
         noun = "visitors" if query.funnel.by == "visitor" else "sessions"
         self.chart.show_result(result, noun)
@@ -295,7 +327,8 @@ class FunnelView(QWidget):
 
     def _failed(self, generation: int, message: str) -> None:
         if generation == self._generation:
-            self.calculate_button.setEnabled(True)
+            self._task = None
+            self._idle()
             self._say(message, problem=True)
 
     def _say(self, text: str, problem: bool = False) -> None:
@@ -357,8 +390,12 @@ class FunnelView(QWidget):
         self.export_button = QPushButton("Export CSV…")
         self.export_button.setEnabled(False)
         self.export_button.clicked.connect(lambda: self.export_csv())
+        self.progress = TaskProgress("Counting…", "Stop counting; what is shown stays",
+                                     "Stopping…")
+        self.progress.cancelRequested.connect(self.cancel)
         top = QHBoxLayout()
         top.addWidget(self.summary, stretch=1)
+        top.addWidget(self.progress)
         top.addWidget(self.export_button)
         self.chart = FunnelChart()
         self.chart.barClicked.connect(self.list_actors)
