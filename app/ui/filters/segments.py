@@ -25,9 +25,9 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.orm import Session
 
+from app.core.cache.named_rows import NAME_LIMIT
 from app.core.search.conditions import SessionFilter
 from app.core.search.segments import (
-    NAME_LIMIT,
     SegmentError,
     SegmentInfo,
     create_segment,
