@@ -5,6 +5,7 @@ double-click replaying one of them at its last step; breakdown, saving, CSV, bad
 from __future__ import annotations
 
 import csv
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from app.core.funnels.compute import (
     funnel_actors,
 )
 from app.core.funnels.steps import ClickStep, Funnel, PageviewStep
+from app.core.search.conditions import AttributeIs, SessionFilter
 from app.ui.funnels.view import FunnelView
 from app.ui.main_window import MainWindow
 from tests.ui.annotation_helpers import LOAD_MS, demo_cache
@@ -37,15 +39,17 @@ def demo(tmp_path: Path) -> Path:
     return path
 
 
+EVERY_SESSION = SessionFilter()
 QUERY = FunnelQuery(Funnel(STEPS, 86_400_000, "visitor"))
 
 
-def expected(path: Path, breakdown: Breakdown | None = None) -> FunnelResult:
+def expected(path: Path, breakdown: Breakdown | None = None,
+             search: SessionFilter = EVERY_SESSION) -> FunnelResult:
     """What the cache counts for the funnel the tests type in."""
     cache = Cache(path)
     try:
         with cache.read_session() as session:
-            return compute_funnel(session, QUERY, breakdown)
+            return compute_funnel(session, replace(QUERY, filter=search), breakdown)
     finally:
         cache.close()
 
@@ -182,3 +186,18 @@ def test_breakdown_saving_export_and_bad_input(
     for _ in range(9):
         view.steps.add_button.click()
     assert len(view.steps.rows) == 10 and not view.steps.add_button.isEnabled()
+
+
+def test_the_list_filters_keep_the_sessions_counted_unless_unticked(
+        qtbot: QtBot, main_window: MainWindowFactory, demo: Path) -> None:
+    mobile = SessionFilter((AttributeIs("device", ("mobile",)),))
+    everyone, on_phones = expected(demo), expected(demo, search=mobile)
+    assert 0 < on_phones.entered < everyone.entered
+    window = main_window(demo)
+    window.filter_bar.set_filter(mobile)
+    view = open_funnel(qtbot, window)
+    calculate(qtbot, view)
+    assert view.result is not None and view.result.steps == on_phones.steps
+    view.list_filter.setChecked(False)
+    calculate(qtbot, view)
+    assert view.result.steps == everyone.steps

@@ -15,7 +15,6 @@ from typing import TypeVar
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
     QFileDialog,
     QFormLayout,
@@ -45,12 +44,12 @@ from app.core.funnels.export import write_funnel_csv
 from app.core.funnels.steps import Funnel, FunnelError, parse_window, window_text
 from app.core.funnels.store import SavedFunnel, delete_funnel, list_funnels, save_funnel
 from app.core.heatmaps.pages import pages_shown
-from app.core.search.conditions import SessionFilter
 from app.ui.choice_box import choice_box
 from app.ui.date_range import DateRange
 from app.ui.filters.editor import read_event_choices
 from app.ui.funnels.chart import BarChoice, FunnelChart
 from app.ui.funnels.steps_editor import StepsEditor
+from app.ui.list_scope import ListScope
 from app.ui.replay_list import ReplayList, ReplayRow
 from app.ui.row_tables import configure_row_table
 from app.ui.task_progress import TaskProgress
@@ -75,12 +74,12 @@ class FunnelView(QWidget):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._tasks = tasks
-        self._list_query = list_query
         self._query: FunnelQuery | None = None
         self._result: FunnelResult | None = None
         self._actors: list[FunnelActor] = []
         self._generation = 0
         self._task: Task | None = None
+        self.list_filter = ListScope(list_query)
         self._build()
         self.steps.add_step("pageview")
         self.steps.add_step("pageview")
@@ -105,10 +104,7 @@ class FunnelView(QWidget):
     def calculate(self) -> None:
         try:
             funnel = self.funnel()
-            project_id, search = None, SessionFilter()
-            if self.list_filter.isChecked():
-                listed = self._list_query()
-                project_id, search = listed.project_id, listed.filter
+            project_id, search = self.list_filter.scope()
             query = FunnelQuery(funnel, self.dates.after_ms(), self.dates.before_ms(), search,
                                 project_id)
         except FunnelError as exc:
@@ -361,10 +357,6 @@ class FunnelView(QWidget):
         self.breakdown_box = choice_box(((None, "None"), ("device", "Device type"),
                                          ("browser", "Browser")))
         self.dates = DateRange()
-        self.list_filter = QCheckBox("Only sessions the list's filters keep")
-        self.list_filter.setChecked(True)
-        self.list_filter.setToolTip("Use the session list's project and filter conditions "
-                                    "(not its search box). Untick for every cached session.")
         form = QFormLayout()
         form.addRow("Conversion window", self.window_box)
         form.addRow("Count", self.by_box)

@@ -18,7 +18,6 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
@@ -39,7 +38,7 @@ from app.core.heatmaps.pages import PageChoice, pages_shown
 from app.core.heatmaps.placement import layouts_needed
 from app.core.heatmaps.spots import SpotSession, sessions_clicked_near
 from app.core.heatmaps.store import update_points
-from app.core.search.conditions import DEVICE_TYPES, SessionFilter, UrlRule
+from app.core.search.conditions import DEVICE_TYPES, UrlRule
 from app.core.search.errors import FilterError
 from app.ui.choice_box import choice_box
 from app.ui.date_range import DateRange
@@ -50,6 +49,7 @@ from app.ui.heatmaps.background_process import (
     BackgroundRequest,
 )
 from app.ui.heatmaps.plot import DEFAULT_OPACITY, HeatmapPlot
+from app.ui.list_scope import ListScope
 from app.ui.replay_list import ReplayList, ReplayRow
 from app.ui.task_progress import TaskProgress
 from app.ui.tasks import Task, TaskContext, TaskManager, describe_error
@@ -85,7 +85,6 @@ class HeatmapView(QWidget):
         super().__init__(parent)
         self._tasks = tasks
         self._cache_url = cache_url
-        self._list_query = list_query
         self._task: Task | None = None
         self._collected: Collected | None = None
         self._background: Background | None = None
@@ -97,6 +96,7 @@ class HeatmapView(QWidget):
         self.renderer = BackgroundRenderer(tasks, self)
         self.renderer.finished.connect(self._page_drawn)
         self.renderer.failed.connect(self._page_failed)
+        self.list_filter = ListScope(list_query)
         self._build()
         self._tasks.run("List the pages", lambda context: _pages(context),
                         self._pages_listed)
@@ -123,10 +123,7 @@ class HeatmapView(QWidget):
         url = self.page_edit.currentText().strip()
         if not url:
             raise FilterError("Choose a page: a URL, a path, or text in the URL.")
-        project_id, search = None, SessionFilter()
-        if self.list_filter.isChecked():
-            listed = self._list_query()
-            project_id, search = listed.project_id, listed.filter
+        project_id, search = self.list_filter.scope()
         return HeatmapQuery(url, rule=self.rule_box.currentData(),
                             device=self.device_box.currentData(),
                             after_ms=self.dates.after_ms(), before_ms=self.dates.before_ms(),
@@ -417,10 +414,6 @@ class HeatmapView(QWidget):
         self.kind_box = choice_box((kind, KIND_TITLES[kind]) for kind in KINDS)
         self.kind_box.currentIndexChanged.connect(self._redraw)
         self.dates = DateRange()
-        self.list_filter = QCheckBox("Only sessions the list's filters keep")
-        self.list_filter.setChecked(True)
-        self.list_filter.setToolTip("Use the session list's project and filter conditions "
-                                    "(not its search box). Untick for every cached session.")
         self.show_button = QPushButton("Show")
         self.show_button.setDefault(True)
         self.show_button.clicked.connect(self.show_heatmap)
