@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
 import random
 import statistics
 import sys
@@ -66,6 +65,7 @@ from app.core.recording.formats import RawRecording, Window  # noqa: E402
 from app.core.recording.synthetic import generate_recording  # noqa: E402
 from app.core.search.conditions import DurationBetween, SessionFilter, VisitedUrl  # noqa: E402
 from app.core.tasks import collector_paused  # noqa: E402
+from app.ui.render_commands import headless_app  # noqa: E402
 
 PAGE_WIDTH, PAGE_HEIGHT = 1440, 8000
 WIDTHS = (1440, 1920, 1280, 1366, 1536, 820, 390, 414)
@@ -157,17 +157,13 @@ def hot_spot_lookup(repeat: int) -> float:
     return median_ms(lambda: sessions_clicked_near(points, *spot, radius_px=12), repeat)
 
 
-def drawn(repeat: int) -> dict[str, float]:
+def drawn(app: Any, repeat: int) -> dict[str, float]:
     """1,000,000 clicks made into the window's map (`build_heatmap`, as its compute thread
     does: clicks placed on their elements, binned, smoothed) and drawn over a 1440 x 8000
     page by the heatmap tab's pyqtgraph plot, 1000 x 760 px on screen, painted into an
-    image (offscreen)."""
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtWidgets import QApplication
-
+    image (offscreen); `app`: the QApplication, which outlives the plot."""
     from app.ui.heatmaps.plot import HeatmapPlot
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
     plot = HeatmapPlot()
     plot.resize(1000, 760)
     plot.show()
@@ -189,7 +185,8 @@ def drawn(repeat: int) -> dict[str, float]:
     report = {"build_ms": median_ms(build, repeat), "draw_ms": median_ms(draw, repeat),
               "build_and_draw_ms": median_ms(lambda: (build(), draw()), repeat),
               "placed": built[-1].placed}
-    plot.close()
+    # Not close(): pyqtgraph's close() crashed under PySide6 6.11. The widget goes with `plot`.
+    plot.hide()
     return report
 
 
@@ -313,8 +310,9 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--cache", type=Path, help="keep the cache in this file and reuse it")
     args = parser.parse_args()
+    app = headless_app()
     report: dict[str, Any] = {"aggregate": aggregate(args.repeat),
-                              "clicks_1m_drawn": drawn(args.repeat),
+                              "clicks_1m_drawn": drawn(app, args.repeat),
                               "hot_spot_lookup_1m_ms": hot_spot_lookup(args.repeat)}
     with tempfile.TemporaryDirectory() as folder:
         cache_file = args.cache or Path(folder) / "bench.sqlite3"
