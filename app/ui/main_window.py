@@ -73,6 +73,7 @@ TITLE = "Tapeview"
 FILTER_PLACEHOLDER = "Filter by session id, page URL, visitor or file name"
 STATUS_MESSAGE_MS = 15_000
 AnalysisView = TypeVar("AnalysisView", HeatmapView, FunnelView)
+WORK_TABS = (PlayerWidget, HeatmapView, FunnelView)  # tabs with work to stop on closing
 
 
 def load_projects(cache: Cache) -> list[ProjectInfo]:
@@ -406,21 +407,21 @@ class MainWindow(QMainWindow):
                      prefer: str | None = None) -> HeatmapView | None:
         """Analyze → Heatmap: a tab with the heatmap of `page` (a URL; drawn from session
         `prefer` if it can be), else of the most visited page."""
-        if self._cache_description is None:
-            self.statusBar().showMessage("Wait for the cache to open.", STATUS_MESSAGE_MS)
-            return None
-        return self._open_analysis(HeatmapView(self.tasks, resolve_cache_url(
+        return self._open_analysis(lambda: HeatmapView(self.tasks, resolve_cache_url(
             self._cache_location), lambda: self.sessions.query, page, prefer), "Heatmap")
 
     def open_funnel(self) -> FunnelView | None:
         """Analyze → Funnel: a tab to define and count a funnel."""
+        return self._open_analysis(lambda: FunnelView(self.tasks, lambda: self.sessions.query),
+                                   "Funnel")
+
+    def _open_analysis(self, make: Callable[[], AnalysisView],
+                       title: str) -> AnalysisView | None:
+        """A tab of `make()`'s, whose sessions replay in tabs of their own."""
         if self._cache_description is None:
             self.statusBar().showMessage("Wait for the cache to open.", STATUS_MESSAGE_MS)
             return None
-        return self._open_analysis(FunnelView(self.tasks, lambda: self.sessions.query),
-                                   "Funnel")
-
-    def _open_analysis(self, view: AnalysisView, title: str) -> AnalysisView:
+        view = make()
         view.replayRequested.connect(lambda session_id, offset_ms: self.open_session_at(
             session_id, offset_ms))
         view.messageShown.connect(
@@ -430,7 +431,7 @@ class MainWindow(QMainWindow):
 
     def close_tab(self, index: int) -> None:
         widget = self.tabs.widget(index)
-        if isinstance(widget, PlayerWidget | HeatmapView | FunnelView):
+        if isinstance(widget, WORK_TABS):
             self.tabs.removeTab(index)
             widget.shutdown()
             widget.deleteLater()
@@ -441,7 +442,7 @@ class MainWindow(QMainWindow):
             dialog.close()
         for index in range(self.tabs.count()):
             widget = self.tabs.widget(index)
-            if isinstance(widget, PlayerWidget | HeatmapView | FunnelView):
+            if isinstance(widget, WORK_TABS):
                 widget.shutdown()
         self.tasks.shutdown()
         self.syncer.shutdown()
