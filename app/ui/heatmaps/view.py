@@ -88,7 +88,9 @@ class HeatmapView(QWidget):
         self._task: Task | None = None
         self._collected: Collected | None = None
         self._background: Background | None = None
+        # What the page shown was drawn for (URL, rule, chosen session, targets measured).
         self._background_key: tuple[object, ...] | None = None
+        self._drawing_key: tuple[object, ...] | None = None
         self._heatmap: Heatmap | None = None
         self._spots: list[SpotSession] = []
         self._prefer = prefer
@@ -194,19 +196,18 @@ class HeatmapView(QWidget):
         if self._background is not None and key == self._background_key:
             self._redraw()
             return
-        self._background_key = key
+        self._drawing_key = key  # becomes the background's when it arrives
         self.progress.start()
         self.progress.update_progress(0, 0, "Drawing the page…")
         self.renderer.start(BackgroundRequest(self._cache_url, candidates, query.url,
                                               query.rule, self._collected.layouts))
 
     def _page_drawn(self, background: Background) -> None:
-        self._background = background
+        self._background, self._background_key = background, self._drawing_key
         self.plot.show_page(background.rgb)
         self._redraw()
 
     def _page_failed(self, message: str) -> None:
-        self._background_key = None
         self._finish()
         self._say(f"The page could not be drawn: {message}", problem=True)
 
@@ -390,7 +391,6 @@ class HeatmapView(QWidget):
 
     def _cancel(self) -> None:
         self._stop()
-        self._background_key = None if self._background is None else self._background_key
         self._say("Stopped.")
 
     def _finish(self) -> None:
