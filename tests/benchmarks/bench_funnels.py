@@ -1,7 +1,7 @@
 """A five-step funnel over 1,000,000 sessions (10,000,000 events), in SQL and as a naive loop.
 
     .venv/bin/python tests/benchmarks/bench_funnels.py [--sessions N] [--repeat N]
-                                                       [--cache FILE] [--no-naive]
+                                                       [--cache FILE]
 
 Builds (once; a few minutes) a cache of generated sessions, ~10 events each, where a shop's
 funnel happens with falling odds: a pricing page, a custom ``add_to_cart``, the cart page
@@ -71,7 +71,8 @@ SESSION_COLUMNS = ("id", "project_id", "visitor_id", "start_ms", "end_ms", "dura
                    "device_type", "os", "browser", "country", "event_count", "click_count",
                    "input_count", "error_count", "source", "window_ids", "raw_size",
                    "stored_size", "added_ms", "events_version", "points_version")
-EVENT_COLUMNS = ("session_id", "ts_ms", "kind", "name", "url", "properties", "selector", "text")
+EVENT_COLUMNS = ("session_id", "ts_ms", "kind", "name", "url", "properties", "selector", "text",
+                 "visitor_id")
 
 
 def build(cache: Cache, sessions: int) -> dict[str, Any]:
@@ -166,7 +167,7 @@ def _session(rng: random.Random, n: int, project_id: int,
             pages.append(page)
         events.append((session_id, start + offset, kind, name, url, properties,
                        "button.checkout" if text == "Checkout" else
-                       "button.buy" if kind == "click" else None, text))
+                       "button.buy" if kind == "click" else None, text, visitor))
     device, browsers = DEVICES[n % len(DEVICES)]
     row = (session_id, project_id, visitor, start, start + duration, duration, duration // 2,
            json.dumps(pages), "", len(pages), pages[0], pages[-1], device,

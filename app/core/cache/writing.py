@@ -139,8 +139,10 @@ def count_errors(events: list[IndexedEvent]) -> int:
 
 def insert_events(session: Session, session_id: str, events: list[IndexedEvent]) -> None:
     if events:
+        visitor_id = session.scalar(select(RecordedSession.visitor_id).where(
+            RecordedSession.id == session_id))
         session.execute(insert(Event), [
             {"session_id": session_id, "ts_ms": e.ts_ms, "kind": e.kind, "name": e.name,
              "url": e.url, "node_id": e.node_id, "x": e.x, "y": e.y,
              "properties": e.properties, "selector": e.selector, "text": e.text,
-             "window_index": e.window} for e in events])
+             "window_index": e.window, "visitor_id": visitor_id} for e in events])

@@ -7,29 +7,29 @@ match of each next step is taken (no later choice can reach further), so a step 
 taken out of order counts only where it follows the step before, and one event is never two
 steps of one chain. Per visitor, a chain may cross the visitor's sessions.
 
-All of it runs as SQL over the events index, the same on SQLite and PostgreSQL, in four
-statements over temporary tables:
+All of it runs as SQL over the events index, the same on SQLite and PostgreSQL, over
+temporary tables:
 
-1. `funnel_match`: every event matching a step (an event can match several), with its
-   actor and its place `pos` in the order (actor, time, event id): DENSE_RANK, so one event
-   matching two steps has one place.
-2. `funnel_next`: each of those rows with, per step, the place of the actor's next event
-   matching it: one pass of window functions over that order.
-3. `funnel_actor`: the chains, walked by joining each row to its next step's row (a lookup by
-   place), then the best chain of each actor: the one that reaches furthest, finishing first.
-   A start is skipped when another start of the same actor comes before its next step's
-   event (that later start shares the rest of the chain and has more of the window left).
+1. `funnel_chain`: one row per event of the first step (within the dates): a chain's start.
+2. For each next step, one UPDATE sets every unfinished chain's next event: the actor's
+   first event of that step after the chain's last one, within the window, found by one
+   seek in an index that leads with the step's columns and then holds the visitor, the
+   session and the time (`ix_event_steps` for URLs and event names, `ix_event_click_text`
+   for click texts; each event carries its session's visitor for this, migration 0011).
+   Events of steps found otherwise (defined events' hits, clicks matched by selector) are
+   put in `funnel_hit` first, indexed the same way.
+3. `funnel_actor`: per actor, the chain that reaches furthest, finishing first.
 4. Counts, medians and breakdowns aggregate `funnel_actor`, and the lists of actors behind a
    bar read it.
 
 Which events match a step is decided through indexes: a custom event by (kind, name); a
 defined event by its stored hits; a pageview by its URL (`event.name`) and a click by its
-text (an index of click texts, migration 0010): the distinct URLs or texts are listed off
-the index, the step's rule is applied to each in Python (search/urls.py's `url_matches`,
-so funnels, filters and heatmaps agree on every URL; texts fold as defined events fold
-them), and the events with the chosen ones are read through the index. A click by CSS
-selector is matched as a defined event would be (definitions/rules.py), the ids of its
-events put in a temporary table first.
+text: the distinct URLs or texts are listed off the index, the step's rule is applied to
+each in Python (search/urls.py's `url_matches`, so funnels, filters and heatmaps agree on
+every URL; texts fold as defined events fold them), and the events with the chosen ones are
+read through the index. A click by CSS selector is matched as a defined event would be
+(definitions/rules.py). Sessions a filter or project leaves out are listed in
+`funnel_session`, and their events are passed over.
 """
 
 from __future__ import annotations
@@ -50,7 +50,6 @@ from sqlalchemy import (
     Select,
     Table,
     Text,
-    and_,
     case,
     cast,
     func,
@@ -60,7 +59,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
-    union_all,
+    update,
 )
 from sqlalchemy.orm import Session
 
@@ -251,15 +250,21 @@ def _actor_table(session: Session, query: FunnelQuery,
     connection = session.connection()
     tables = _TempTables(connection, steps)
     try:
-        match_rows = _match_select(session, query, tables, breakdown)
-        connection.execute(insert(tables.match).from_select(
-            [c.name for c in tables.match.c], match_rows))
-        _index(connection, tables.match, "pos")
-        connection.execute(insert(tables.next).from_select(
-            [c.name for c in tables.next.c], _next_select(tables.match, steps)))
-        _index(connection, tables.next, "pos", "step")
+        allowed = _allowed_sessions(session, query, tables)
+        sources = [_step_source(session, tables, index, step, allowed)
+                   for index, step in enumerate(funnel.steps)]
+        chain = tables.chain
+        connection.execute(insert(chain).from_select(
+            ["visitor_id", "s_0", "t_0", "i_0"], _starts(sources[0], query)))
+        for step in range(1, steps):
+            found = chain.c[f"i_{step}"]
+            connection.execute(update(chain).where(chain.c[f"i_{step - 1}"].is_not(None))
+                               .values({found: _next(sources[step], chain, step, funnel)}))
+            connection.execute(update(chain).where(found.is_not(None)).values({
+                chain.c[f"t_{step}"]: sources[step].column("ts", found),
+                chain.c[f"s_{step}"]: sources[step].column("session", found)}))
         connection.execute(insert(tables.actor).from_select(
-            [c.name for c in tables.actor.c], _best_chains(tables.next, funnel)))
+            [c.name for c in tables.actor.c], _best_chains(chain, funnel, breakdown)))
         yield tables.actor
     finally:
         tables.drop()
@@ -279,81 +284,82 @@ class _TempTables:
             return table
 
         self.value = temporary("funnel_value", Column("step", Integer), Column("value", Text))
-        self.click = temporary("funnel_click", Column("step", Integer),
-                               Column("event_id", Integer))
-        self.match = temporary(
-            "funnel_match", Column("pos", BigInteger), Column("step", Integer),
-            Column("actor", Text), Column("visitor_id", Integer), Column("ts", BigInteger),
-            Column("session_id", Text), Column("attribute", Text))
-        self.next = temporary(
-            "funnel_next", Column("pos", BigInteger), Column("step", Integer),
-            Column("actor", Text), Column("visitor_id", Integer), Column("ts", BigInteger),
-            Column("session_id", Text), Column("attribute", Text),
-            *(Column(f"next_{step}", BigInteger) for step in range(steps)))
+        self.session = temporary("funnel_session", Column("id", Text, primary_key=True))
+        # Events of steps found outside the events index's columns: defined events' hits,
+        # clicks matched by selector.
+        self.hit = temporary(
+            "funnel_hit", Column("step", Integer, primary_key=True),
+            Column("id", Integer, primary_key=True), Column("visitor_id", Integer),
+            Column("session_id", Text), Column("ts", BigInteger))
+        # One row per first step taken: the chain walked from it, step by step.
+        self.chain = temporary(
+            "funnel_chain", Column("visitor_id", Integer),
+            *(column for step in range(steps) for column in (
+                Column(f"t_{step}", BigInteger), Column(f"s_{step}", Text),
+                Column(f"i_{step}", Integer))))
         self.actor = temporary(
             "funnel_actor", Column("actor", Text), Column("visitor_id", Integer),
             Column("attribute", Text), Column("reached", Integer),
             *(Column(f"t_{step}", BigInteger) for step in range(steps)),
             *(Column(f"s_{step}", Text) for step in range(steps)))
-        self._tables = (self.value, self.click, self.match, self.next, self.actor)
+        self._tables = (self.value, self.session, self.hit, self.chain, self.actor)
         self.distinct: dict[str, list[str]] = {}  # pageview URLs, click texts: listed once
+        self.hit_indexed = False
+
+    def index_hits(self) -> None:
+        """The hits looked up as the events index is: by visitor or session, then time."""
+        if not self.hit_indexed:
+            self.hit_indexed = True
+            self.connection.execute(text("CREATE INDEX funnel_hit_actor ON funnel_hit "
+                                         "(step, visitor_id, session_id, ts)"))
 
     def drop(self) -> None:
         for table in self._tables:
             table.drop(self.connection, checkfirst=True)
 
 
-def _index(connection: Connection, table: Table, *columns: str) -> None:
-    connection.execute(text(f"CREATE INDEX {table.name}_{'_'.join(columns)} "
-                            f"ON {table.name} ({', '.join(columns)})"))
+@dataclass(frozen=True)
+class _Source:
+    """Where a step's events are: the events index (`table` is `event`) or the hits of
+    a step found otherwise (`own`: the hits' step), with the conditions that pick them
+    out."""
+
+    table: Any
+    conditions: tuple[ColumnElement[bool], ...]
+    id: Any
+    visitor: Any
+    session: Any
+    ts: Any
+    own: tuple[ColumnElement[bool], ...] = ()
+
+    def column(self, name: str, event_id: Any) -> Any:
+        """The `name` column ("ts", "session") of the step's event `event_id`."""
+        return (select(getattr(self, name)).where(self.id == event_id, *self.own)
+                .scalar_subquery())
 
 
-def _match_select(session: Session, query: FunnelQuery, tables: _TempTables,
-                  breakdown: Breakdown | None) -> Select[Any]:
-    """Every event matching a step, with its step (0-based), actor and place."""
-    funnel = query.funnel
-    parts = [_step_events(session, tables, index, step).add_columns(
-        literal(index, Integer).label("step")) for index, step in enumerate(funnel.steps)]
-    parts = [_in_range(part, query, index) for index, part in enumerate(parts)]
-    matches = union_all(*parts).subquery("m")
-    visitor = RecordedSession.visitor_id
-    actor = RecordedSession.id if funnel.by == "session" else case(
-        (visitor.is_(None), literal("s:") + RecordedSession.id),
-        else_=literal("v:") + cast(visitor, Text))
-    ranked = (select(matches.c.step, actor.label("actor"), visitor.label("visitor_id"),
-                     matches.c.ts, matches.c.session_id,
-                     (BREAKDOWN_COLUMNS[breakdown] if breakdown else literal(None, Text))
-                     .label("attribute"),
-                     matches.c.event_id)
-              .join(RecordedSession, RecordedSession.id == matches.c.session_id))
+def _allowed_sessions(session: Session, query: FunnelQuery,
+                      tables: _TempTables) -> Any:
+    """The sessions whose events count (project and filter), or None for every one."""
+    clauses = filter_clauses(session, query.filter, counting=True)
+    if query.project_id is None and not clauses:
+        return None
+    chosen = select(RecordedSession.id).where(*clauses)
     if query.project_id is not None:
-        ranked = ranked.where(RecordedSession.project_id == query.project_id)
-    ranked = ranked.where(*filter_clauses(session, query.filter, counting=True)).subquery("r")
-    place = func.dense_rank().over(order_by=(ranked.c.actor, ranked.c.ts, ranked.c.event_id))
-    return select(place.label("pos"), ranked.c.step, ranked.c.actor, ranked.c.visitor_id,
-                  ranked.c.ts, ranked.c.session_id, ranked.c.attribute)
+        chosen = chosen.where(RecordedSession.project_id == query.project_id)
+    session.connection().execute(insert(tables.session).from_select(["id"], chosen))
+    return select(tables.session.c.id)
 
 
-def _in_range(part: Select[Any], query: FunnelQuery, index: int) -> Select[Any]:
-    """The funnel is entered within the range; later steps may follow within the window."""
-    ts = part.selected_columns.ts
-    if query.after_ms is not None:
-        part = part.where(ts >= query.after_ms)
-    if query.before_ms is not None:
-        part = part.where(ts < query.before_ms + (query.funnel.window_ms if index else 0))
-    return part
-
-
-def _step_events(session: Session, tables: _TempTables, index: int,
-                 step: Step) -> Select[Any]:
-    """(event_id, session_id, ts) of the events matching one step."""
-    columns = (Event.id.label("event_id"), Event.session_id.label("session_id"),
-               Event.ts_ms.label("ts"))
+def _step_source(session: Session, tables: _TempTables, index: int, step: Step,
+                 allowed: Any) -> _Source:
+    """Where step `index`'s events are, as the chain walk looks them up."""
     match step:
         case PageviewStep(url, rule):
             urls = _values(session, tables, index, "name", "pageview",
                            lambda name: url_matches(rule, url, name))
-            return select(*columns).where(Event.kind == "pageview", Event.name.in_(urls))
+            conditions: list[ColumnElement[bool]] = [Event.kind == "pageview",
+                                                     Event.name.in_(urls)]
         case ClickStep(None, text, text_match) if text is not None:
             wanted = _fold(text)
             texts = _values(session, tables, index, "text", "click",
@@ -361,25 +367,102 @@ def _step_events(session: Session, tables: _TempTables, index: int,
                             else (lambda found: wanted in _fold(found)))
             # The kind written out: only `kind = 'click'` lets SQLite use the index of click
             # texts (a partial index), not a parameter.
-            return select(*columns).where(Event.kind == literal_column("'click'"),
-                                          Event.text.in_(texts))
+            conditions = [Event.kind == literal_column("'click'"), Event.text.in_(texts)]
+        case CustomEventStep(name, properties):
+            conditions = [Event.kind == "custom", Event.name == name,
+                          *(_property_text(session, key) == value
+                            for key, value in properties)]
         case ClickStep():
             _find_clicks(session, tables, index, step)
-            return select(*columns).where(Event.id.in_(
-                select(tables.click.c.event_id).where(tables.click.c.step == index)))
-        case CustomEventStep(name, properties):
-            return select(*columns).where(
-                Event.kind == "custom", Event.name == name,
-                *(_property_text(session, key) == value for key, value in properties))
+            return _hit_source(tables, index, allowed)
         case DefinedEventStep(name):
             defined = find_definition(session, name)
             if defined is None:
                 raise FunnelError(f"step {index + 1}: no event is defined as {name!r}")
-            return select(DefinedEventHit.event_id.label("event_id"),
-                          DefinedEventHit.session_id.label("session_id"),
-                          DefinedEventHit.ts_ms.label("ts")).where(
-                DefinedEventHit.defined_event_id == defined.id)
-    raise TypeError(f"not a funnel step: {step!r}")
+            session.connection().execute(insert(tables.hit).from_select(
+                ["step", "id", "visitor_id", "session_id", "ts"],
+                select(literal(index, Integer), DefinedEventHit.event_id, Event.visitor_id,
+                       DefinedEventHit.session_id, DefinedEventHit.ts_ms)
+                .join(Event, Event.id == DefinedEventHit.event_id)
+                .where(DefinedEventHit.defined_event_id == defined.id)))
+            return _hit_source(tables, index, allowed)
+        case _:
+            raise TypeError(f"not a funnel step: {step!r}")
+    if allowed is not None:
+        conditions.append(Event.session_id.in_(allowed))
+    return _Source(Event.__table__, tuple(conditions), Event.id, Event.visitor_id,
+                   Event.session_id, Event.ts_ms)
+
+
+def _hit_source(tables: _TempTables, index: int, allowed: Any) -> _Source:
+    tables.index_hits()
+    hit = tables.hit.c
+    conditions = [hit.step == index]
+    if allowed is not None:
+        conditions.append(hit.session_id.in_(allowed))
+    return _Source(tables.hit, tuple(conditions), hit.id, hit.visitor_id, hit.session_id,
+                   hit.ts, (hit.step == index,))
+
+
+def _starts(source: _Source, query: FunnelQuery) -> Select[Any]:
+    """Every event of the first step within the range: where chains start."""
+    starts = select(source.visitor, source.session, source.ts, source.id).select_from(
+        source.table).where(*source.conditions)
+    if query.after_ms is not None:
+        starts = starts.where(source.ts >= query.after_ms)
+    if query.before_ms is not None:
+        starts = starts.where(source.ts < query.before_ms)
+    return starts
+
+
+def _next(source: _Source, chain: Table, step: int, funnel: Funnel) -> Any:
+    """The id of the chain's actor's first event of `step` after its previous step (by time,
+    then id), within the window of its first: one seek in an index that leads with the
+    step's columns, then the visitor, the session and the time."""
+    before_ts, before_id = chain.c[f"t_{step - 1}"], chain.c[f"i_{step - 1}"]
+    visitor, started = chain.c.visitor_id, chain.c.t_0
+
+    def first(*actor: ColumnElement[bool]) -> Any:
+        return (select(source.id).select_from(source.table)
+                .where(*source.conditions, *actor, source.ts >= before_ts,
+                       source.ts <= started + funnel.window_ms,
+                       or_(source.ts > before_ts, source.id > before_id))
+                .order_by(source.ts, source.id).limit(1).scalar_subquery())
+
+    # A session without a visitor is an actor of its own, and so is every session when
+    # the funnel counts sessions.
+    own_session = first(source.visitor.is_(None), source.session == chain.c.s_0)
+    if funnel.by == "session":
+        of_visitor = first(source.visitor == visitor, source.session == chain.c.s_0)
+    else:
+        of_visitor = first(source.visitor == visitor)
+    return case((visitor.is_(None), own_session), else_=of_visitor)
+
+
+def _best_chains(chain: Table, funnel: Funnel, breakdown: Breakdown | None) -> Select[Any]:
+    """Per actor, the chain that reaches furthest (finishing first among those; of chains
+    finishing together, the one started last)."""
+    steps = len(funnel.steps)
+    c = chain.c
+    actor = c.s_0 if funnel.by == "session" else case(
+        (c.visitor_id.is_(None), literal("s:") + c.s_0),
+        else_=literal("v:") + cast(c.visitor_id, Text))
+    reached = sum((case((c[f"i_{step}"].is_not(None), 1), else_=0)
+                   for step in range(1, steps)), literal(1))
+    last_ts = func.coalesce(*(c[f"t_{step}"] for step in reversed(range(steps))))
+    last_id = func.coalesce(*(c[f"i_{step}"] for step in reversed(range(steps))))
+    best = func.row_number().over(partition_by=actor, order_by=(
+        reached.desc(), last_ts, last_id, c.t_0.desc(), c.i_0.desc()))
+    attribute = (select(BREAKDOWN_COLUMNS[breakdown]).where(RecordedSession.id == c.s_0)
+                 .scalar_subquery() if breakdown else literal(None, Text))
+    chains = select(actor.label("actor"), c.visitor_id, attribute.label("attribute"),
+                    reached.label("reached"), best.label("best"),
+                    *(c[f"t_{step}"] for step in range(steps)),
+                    *(c[f"s_{step}"] for step in range(steps))).subquery("chains")
+    return select(*(chains.c[column] for column in (
+        "actor", "visitor_id", "attribute", "reached",
+        *(f"t_{step}" for step in range(steps)), *(f"s_{step}" for step in range(steps))))
+    ).where(chains.c.best == 1)
 
 
 def _values(session: Session, tables: _TempTables, index: int, column: str, kind: str,
@@ -414,15 +497,17 @@ def _find_clicks(session: Session, tables: _TempTables, index: int, step: ClickS
     if rule.text:
         terms.append(Event.text.icontains(" ".join(rule.text.split()), autoescape=True))
     rows = session.execute(
-        select(Event.id, Event.text, Event.properties)
+        select(Event.id, Event.text, Event.properties, Event.visitor_id, Event.session_id,
+               Event.ts_ms)
         .where(Event.kind == "click", *terms).order_by(Event.id)
         .execution_options(yield_per=SELECTOR_BATCH))
     connection = session.connection()
     for batch in rows.partitions():
-        found = [{"step": index, "event_id": row.id} for row in batch
+        found = [{"step": index, "id": row.id, "visitor_id": row.visitor_id,
+                  "session_id": row.session_id, "ts": row.ts_ms} for row in batch
                  if matcher.matches(None, row.text, row.properties)]
         if found:
-            connection.execute(insert(tables.click), found)
+            connection.execute(insert(tables.hit), found)
 
 
 def _property_text(session: Session, key: str) -> ColumnElement[Any]:
@@ -433,53 +518,6 @@ def _property_text(session: Session, key: str) -> ColumnElement[Any]:
         return case((kind == "true", "true"), (kind == "false", "false"),
                     else_=cast(func.json_extract(Event.properties, path), Text))
     return Event.properties[key].as_string()
-
-
-def _next_select(match: Table, steps: int) -> Select[Any]:
-    """Each matching row with, per step, the place of its actor's next event of that step:
-    the smallest place after its own, as the rows are read backwards. Written out whole, so
-    the database sees one window for all the steps and sorts once (SQLAlchemy would bind
-    the frame's offset and each step number as parameters, and SQLite then treats every
-    column as a window of its own, with a sort each)."""
-    window = ("OVER (PARTITION BY actor ORDER BY pos DESC "
-              "RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)")
-    return select(*match.c, *(
-        literal_column(f"MIN(CASE WHEN step = {step} THEN pos END) {window}", BigInteger)
-        .label(f"next_{step}") for step in range(steps))).select_from(match)
-
-
-def _best_chains(rows: Table, funnel: Funnel) -> Select[Any]:
-    """Per actor, the chain that reaches furthest (finishing first among those), walked
-    from every start worth trying."""
-    steps = len(funnel.steps)
-    chain = [rows.alias(f"c{step}") for step in range(steps)]
-    start = chain[0]
-    walk: Any = start
-    for step in range(1, steps):
-        previous, current = chain[step - 1], chain[step]
-        walk = walk.outerjoin(current, and_(current.c.pos == previous.c[f"next_{step}"],
-                                            current.c.step == step,
-                                            current.c.ts <= start.c.ts + funnel.window_ms))
-    reached = sum((case((link.c.pos.is_not(None), 1), else_=0) for link in chain[1:]),
-                  literal(1))
-    last = func.coalesce(*(link.c.pos for link in reversed(chain)))
-    best = func.row_number().over(partition_by=start.c.actor,
-                                  order_by=(reached.desc(), last, start.c.pos.desc()))
-    # A start is not worth trying when the actor takes step 1 again before its step 2.
-    later_start, next_step = start.c.next_0, start.c.next_1
-    chains = (select(start.c.actor, start.c.visitor_id, start.c.attribute,
-                     reached.label("reached"), best.label("best"),
-                     *(link.c.ts.label(f"t_{step}") for step, link in enumerate(chain)),
-                     *(link.c.session_id.label(f"s_{step}") for step, link in enumerate(chain)))
-              .select_from(walk)
-              .where(start.c.step == 0,
-                     or_(later_start.is_(None),
-                         and_(next_step.is_not(None), later_start >= next_step)))
-              .subquery("chains"))
-    return select(*(chains.c[column] for column in (
-        "actor", "visitor_id", "attribute", "reached",
-        *(f"t_{step}" for step in range(steps)), *(f"s_{step}" for step in range(steps))))
-    ).where(chains.c.best == 1)
 
 
 def _reached(connection: Connection, actors: Table, steps: int) -> list[int]:

@@ -109,7 +109,8 @@ def add_sessions(session: Session, sessions: list[Made]) -> None:
             event_count=len(made.events), click_count=0, input_count=0, error_count=0,
             source=made.id, window_ids=[], raw_size=0, stored_size=0, added_ms=0))
         session.flush()
-        session.add_all(Event(session_id=made.id, ts_ms=T0 + int(at * S), kind=kind,
+        session.add_all(Event(session_id=made.id, visitor_id=visitor.id if visitor else None,
+                              ts_ms=T0 + int(at * S), kind=kind,
                               name=name, url=name, text=text, properties=properties,
                               selector="button.go" if text == "  Go " else None)
                         for at, kind, name, text, properties in made.events)
