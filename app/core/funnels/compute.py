@@ -45,6 +45,7 @@ from sqlalchemy import (
     Column,
     ColumnElement,
     Connection,
+    Index,
     Integer,
     MetaData,
     Select,
@@ -277,7 +278,7 @@ class _TempTables:
         self.connection = connection
         metadata = MetaData()
 
-        def temporary(name: str, *columns: Column[Any]) -> Table:
+        def temporary(name: str, *columns: Column[Any] | Index) -> Table:
             table = Table(name, metadata, *columns, prefixes=["TEMPORARY"])
             table.drop(connection, checkfirst=True)  # left by a computation that failed
             table.create(connection)
@@ -290,7 +291,9 @@ class _TempTables:
         self.hit = temporary(
             "funnel_hit", Column("step", Integer, primary_key=True),
             Column("id", Integer, primary_key=True), Column("visitor_id", Integer),
-            Column("session_id", Text), Column("ts", BigInteger))
+            Column("session_id", Text), Column("ts", BigInteger),
+            # Looked up as the events index is: by visitor or session, then time.
+            Index("funnel_hit_actor", "step", "visitor_id", "session_id", "ts"))
         # One row per first step taken: the chain walked from it, step by step.
         self.chain = temporary(
             "funnel_chain", Column("visitor_id", Integer),
@@ -304,14 +307,6 @@ class _TempTables:
             *(Column(f"s_{step}", Text) for step in range(steps)))
         self._tables = (self.value, self.session, self.hit, self.chain, self.actor)
         self.distinct: dict[str, list[str]] = {}  # pageview URLs, click texts: listed once
-        self.hit_indexed = False
-
-    def index_hits(self) -> None:
-        """The hits looked up as the events index is: by visitor or session, then time."""
-        if not self.hit_indexed:
-            self.hit_indexed = True
-            self.connection.execute(text("CREATE INDEX funnel_hit_actor ON funnel_hit "
-                                         "(step, visitor_id, session_id, ts)"))
 
     def drop(self) -> None:
         for table in self._tables:
@@ -395,7 +390,6 @@ def _step_source(session: Session, tables: _TempTables, index: int, step: Step,
 
 
 def _hit_source(tables: _TempTables, index: int, allowed: Any) -> _Source:
-    tables.index_hits()
     hit = tables.hit.c
     conditions = [hit.step == index]
     if allowed is not None:
