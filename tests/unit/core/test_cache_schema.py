@@ -55,6 +55,40 @@ def test_old_cache_is_upgraded_and_keeps_its_data(cache_path: Path) -> None:
         cache.close()
 
 
+def test_upgraded_events_carry_their_sessions_visitor(cache_path: Path) -> None:
+    """Migration 0011 copies each session's visitor onto its events, for funnels."""
+    engine = create_engine(f"sqlite:///{cache_path}")
+    config = _alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0010")
+        connection.execute(text(
+            "INSERT INTO organization (id, name, created_ms) VALUES (1, 'Old', 1);"))
+        connection.execute(text("INSERT INTO project (id, organization_id, name, kind, key, "
+                                "created_ms) VALUES (1, 1, 'Shop', 'web', 'k', 1)"))
+        connection.execute(text("INSERT INTO visitor (id, project_id, uid, properties) "
+                                "VALUES (7, 1, 'ann', '{}')"))
+        for session_id, visitor in (("known", 7), ("anonymous", None)):
+            connection.execute(text(
+                "INSERT INTO session (id, project_id, visitor_id, start_ms, end_ms, "
+                "duration_ms, active_ms, pages, page_count, event_count, click_count, "
+                "input_count, error_count, source, window_ids, raw_size, stored_size, "
+                "added_ms) VALUES (:id, 1, :visitor, 0, 1, 1, 0, '[]', 0, 1, 0, 0, 0, 'f', "
+                "'[]', 1, 1, 1)"), {"id": session_id, "visitor": visitor})
+            connection.execute(text("INSERT INTO event (session_id, ts_ms, kind, name) "
+                                    "VALUES (:id, 1, 'custom', 'signup')"), {"id": session_id})
+    engine.dispose()
+
+    cache = Cache(cache_path)
+    try:
+        with cache.engine.connect() as connection:
+            assert dict(connection.execute(text(
+                "SELECT session_id, visitor_id FROM event")).all()) == {
+                "known": 7, "anonymous": None}
+    finally:
+        cache.close()
+
+
 def test_cache_from_a_newer_version_is_refused_untouched(cache_path: Path) -> None:
     Cache(cache_path).close()
     with sqlite3.connect(cache_path) as connection:

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import orjson
 import pytest
+from sqlalchemy import select
 
 from app.core.cache.database import Cache
+from app.core.cache.models import Event, RecordedSession
 from app.core.cache.queries import (
     SessionQuery,
     count_sessions,
@@ -38,6 +40,17 @@ def test_loads_count_sessions_into_the_demo_project(cache: Cache):
     assert len(sessions) == 12
     assert all(s.project == DEMO_PROJECT and s.organization == DEMO_ORGANIZATION
                for s in sessions)
+
+
+def test_written_events_carry_their_sessions_visitor(cache: Cache):
+    """Funnels follow visitors through the events index (funnels/compute.py)."""
+    load_demo_sessions(cache, count=6)
+    with cache.read_session() as session:
+        pairs = set(session.execute(
+            select(Event.visitor_id, RecordedSession.visitor_id)
+            .join(RecordedSession, RecordedSession.id == Event.session_id)).all())
+    assert pairs and all(event == owner for event, owner in pairs)
+    assert any(owner is not None for _event, owner in pairs)
 
 
 def test_second_load_reports_duplicates_and_adds_nothing(cache: Cache):
