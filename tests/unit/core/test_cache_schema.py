@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, create_engine, text
 
 from app.core.cache.database import (
     Cache,
@@ -36,14 +38,23 @@ def test_migrations_build_exactly_the_models(cache: Cache) -> None:
         assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
 
 
-def test_old_cache_is_upgraded_and_keeps_its_data(cache_path: Path) -> None:
+@contextmanager
+def old_cache(cache_path: Path, revision: str) -> Iterator[Connection]:
+    """A cache made by an older Tapeview (schema `revision`), to fill in one transaction."""
     engine = create_engine(f"sqlite:///{cache_path}")
     config = _alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0001")
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+            yield connection
+    finally:
+        engine.dispose()
+
+
+def test_old_cache_is_upgraded_and_keeps_its_data(cache_path: Path) -> None:
+    with old_cache(cache_path, "0001") as connection:
         connection.execute(text("INSERT INTO organization (name, created_ms) VALUES ('Old', 1)"))
-    engine.dispose()
 
     cache = Cache(cache_path)
     try:
@@ -57,11 +68,7 @@ def test_old_cache_is_upgraded_and_keeps_its_data(cache_path: Path) -> None:
 
 def test_upgraded_events_carry_their_sessions_visitor(cache_path: Path) -> None:
     """Migration 0011 copies each session's visitor onto its events, for funnels."""
-    engine = create_engine(f"sqlite:///{cache_path}")
-    config = _alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0010")
+    with old_cache(cache_path, "0010") as connection:
         connection.execute(text(
             "INSERT INTO organization (id, name, created_ms) VALUES (1, 'Old', 1);"))
         connection.execute(text("INSERT INTO project (id, organization_id, name, kind, key, "
@@ -77,7 +84,6 @@ def test_upgraded_events_carry_their_sessions_visitor(cache_path: Path) -> None:
                 "'[]', 1, 1, 1)"), {"id": session_id, "visitor": visitor})
             connection.execute(text("INSERT INTO event (session_id, ts_ms, kind, name) "
                                     "VALUES (:id, 1, 'custom', 'signup')"), {"id": session_id})
-    engine.dispose()
 
     cache = Cache(cache_path)
     try:
