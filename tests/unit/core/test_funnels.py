@@ -154,6 +154,18 @@ def test_a_repeated_step_needs_an_event_of_its_own(shop: Cache) -> None:
     assert counts(shop, Funnel((A, PageviewStep("/A", "substring")), 3_600 * S)) == [8, 2]
 
 
+def test_events_of_one_moment_follow_in_the_order_they_were_recorded(cache: Cache) -> None:
+    """A click and the event it fires share a millisecond: the one recorded first (the
+    lower id) comes first."""
+    with cache.session() as session:
+        add_sessions(session, [
+            Made("t1", "W1", 0, "desktop", [a(0), b(10), c(10)]),  # b, then c: 3
+            Made("t2", "W2", 100, "desktop", [a(100), c(110), b(110)]),  # c, then b: 2
+        ])
+    assert counts(cache) == [2, 2, 1]
+    assert counts(cache, Funnel((A, C, B), 60 * S)) == [2, 2, 1]
+
+
 def test_the_window_counts_from_the_first_step(shop: Cache) -> None:
     assert counts(shop, Funnel((A, B, C), 30 * S)) == [8, 4, 2]  # V3 (50 s), V5 (40 s) drop
     assert counts(shop, Funnel((A, B, C), 150 * S)) == [8, 7, 4]  # V4 (120, 130 s) gets in
