@@ -10,7 +10,6 @@ interrupted reindex keeps what it finished and the next one goes on with the res
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select, update
@@ -20,6 +19,7 @@ from app.core.analytics.extract import EXTRACTION_VERSION
 from app.core.cache.database import Cache
 from app.core.cache.models import Event, RecordedSession
 from app.core.cache.queries import read_session_events
+from app.core.cache.sweep import sweep_sessions
 from app.core.cache.writing import count_errors, index_events
 from app.core.tasks import CancelToken, ProgressCallback, collector_paused, no_progress
 
@@ -54,24 +54,14 @@ def reindex_session(session: Session, session_id: str) -> int:
 def reindex(cache: Cache, everything: bool = False, progress: ProgressCallback = no_progress,
             cancel: CancelToken | None = None) -> ReindexReport:
     """Extract again the sessions indexed by an older extraction (or all of them)."""
-    started = time.perf_counter()
     with cache.read_session() as session:
         ids = list(session.scalars(select(RecordedSession.id).order_by(
             RecordedSession.start_ms, RecordedSession.id))) if everything \
             else stale_session_ids(session)
-    report = ReindexReport()
-    with collector_paused():
-        for done, session_id in enumerate(ids):
-            if cancel is not None and cancel.cancelled:
-                report.cancelled = True
-                break
-            progress(done, len(ids), f"Indexing events of session {session_id[:12]}")
-            with cache.session() as session:
-                report.events += reindex_session(session, session_id)
-            report.sessions += 1
-    progress(report.sessions, len(ids), "Events indexed")
-    report.seconds = round(time.perf_counter() - started, 3)
-    return report
+    sweep = sweep_sessions(cache, ids, reindex_session, progress, cancel,
+                           lambda _done, _total, next_id: f"Indexing events of session "
+                                                          f"{next_id[:12]}", "Events indexed")
+    return ReindexReport(sweep.sessions, sweep.found, sweep.seconds, sweep.cancelled)
 
 
 def ensure_current_events(cache: Cache, session_id: str) -> bool:

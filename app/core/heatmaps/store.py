@@ -18,7 +18,6 @@ finished.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +30,7 @@ from app.core.analytics.events import IndexedEvent
 from app.core.cache.database import Cache
 from app.core.cache.models import Event, PagePoints, RecordedSession
 from app.core.cache.queries import read_session_events
+from app.core.cache.sweep import sweep_sessions
 from app.core.heatmaps.extract import (
     PageVisit,
     click_targets,
@@ -39,7 +39,7 @@ from app.core.heatmaps.extract import (
 )
 from app.core.recording.summary import device_type_for_width
 from app.core.search.urls import page_keys
-from app.core.tasks import CancelToken, ProgressCallback, collector_paused, no_progress
+from app.core.tasks import CancelToken, ProgressCallback, no_progress
 
 # Bump when extraction finds other points: older sessions are extracted again.
 POINTS_VERSION = 1
@@ -74,25 +74,14 @@ def stale_points_count(session: Session) -> int:
 def update_points(cache: Cache, progress: ProgressCallback = no_progress,
                   cancel: CancelToken | None = None) -> PointsReport:
     """Extract the page points of the sessions cached before them (or by an older version)."""
-    started = time.perf_counter()
     with cache.read_session() as session:
         ids = list(session.scalars(select(RecordedSession.id).where(
             RecordedSession.points_version < POINTS_VERSION).order_by(RecordedSession.id)))
-    report = PointsReport()
-    with collector_paused():
-        for first in range(0, len(ids), BATCH):
-            progress(first, len(ids), f"Finding heatmap points: {first:,} of {len(ids):,} "
-                                      "sessions")
-            if cancel is not None and cancel.cancelled:
-                report.cancelled = True
-                break
-            with cache.session() as session:
-                for session_id in ids[first:first + BATCH]:
-                    report.visits += _points_from_cache(session, session_id)
-                    report.sessions += 1
-    progress(report.sessions, len(ids), "Heatmap points found")
-    report.seconds = round(time.perf_counter() - started, 3)
-    return report
+    sweep = sweep_sessions(cache, ids, _points_from_cache, progress, cancel,
+                           lambda done, total, _next: f"Finding heatmap points: {done:,} of "
+                                                      f"{total:,} sessions",
+                           "Heatmap points found", BATCH)
+    return PointsReport(sweep.sessions, sweep.found, sweep.seconds, sweep.cancelled)
 
 
 def _points_from_cache(session: Session, session_id: str) -> int:
