@@ -1,4 +1,5 @@
-"""Rows kept under a name that is unique ignoring case (segments, saved funnels): so
+"""Rows kept under a name that is unique ignoring case (segments, saved funnels), made,
+changed, renamed and deleted one way: so
 "Checkout" and "checkout" cannot both exist and confuse a chooser, and the shell finds one
 by its name in any case, or by its id."""
 
@@ -10,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.core.cache.models import Base
+from app.core.cache.writing import now_ms
 
 NAME_LIMIT = 200
 Row = TypeVar("Row", bound=Base)
@@ -22,6 +24,30 @@ class NamedRows(Generic[Row]):
     def __init__(self, model: type[Row], noun: str, error: type[Exception]) -> None:
         self.model: Any = model  # a mapped class with `id` and `name`
         self.noun, self.error = noun, error
+
+    def add(self, session: Session, name: str, **values: Any) -> Row:
+        now = now_ms()
+        row = self.model(name=self.checked_name(session, name), created_ms=now,
+                         updated_ms=now, **values)
+        session.add(row)
+        session.flush()
+        return row  # type: ignore[no-any-return]
+
+    def change(self, session: Session, name_or_id: str | int, **values: Any) -> Row:
+        """Set columns of an existing row; it was updated now."""
+        row: Any = self.existing(session, name_or_id)
+        for column, value in values.items():
+            setattr(row, column, value)
+        row.updated_ms = now_ms()
+        return row  # type: ignore[no-any-return]
+
+    def rename(self, session: Session, name_or_id: str | int, new_name: str) -> Row:
+        row: Any = self.existing(session, name_or_id)
+        return self.change(session, row.id,
+                           name=self.checked_name(session, new_name, keeping=row.id))
+
+    def delete(self, session: Session, name_or_id: str | int) -> None:
+        session.delete(self.existing(session, name_or_id))
 
     def all(self, session: Session) -> list[Row]:
         """Every row, by name."""

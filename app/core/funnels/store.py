@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from app.core.cache.models import Funnel as FunnelRow
 from app.core.cache.named_rows import NamedRows
-from app.core.cache.writing import now_ms
 from app.core.funnels.steps import Funnel, FunnelError
 from app.core.search.conditions import SessionFilter
 from app.core.search.filter_json import filter_from_json, filter_to_json
@@ -37,22 +36,13 @@ class SavedFunnel:
 def save_funnel(session: Session, name: str, funnel: Funnel,
                 search: SessionFilter = NO_FILTER) -> SavedFunnel:
     """Save a new funnel; FunnelError if the name is taken or unusable."""
-    name = FUNNELS.checked_name(session, name)
-    now = now_ms()
-    row = FunnelRow(name=name, definition=_definition(funnel, search), created_ms=now,
-                    updated_ms=now)
-    session.add(row)
-    session.flush()
-    return _saved(row)
+    return _saved(FUNNELS.add(session, name, definition=_definition(funnel, search)))
 
 
 def update_funnel(session: Session, name_or_id: str | int, funnel: Funnel,
                   search: SessionFilter = NO_FILTER) -> SavedFunnel:
     """Save a changed funnel under its name."""
-    row = FUNNELS.existing(session, name_or_id)
-    row.definition = _definition(funnel, search)
-    row.updated_ms = now_ms()
-    return _saved(row)
+    return _saved(FUNNELS.change(session, name_or_id, definition=_definition(funnel, search)))
 
 
 def list_funnels(session: Session) -> list[SavedFunnel]:
@@ -67,14 +57,11 @@ def find_funnel(session: Session, name_or_id: str | int) -> SavedFunnel | None:
 
 
 def rename_funnel(session: Session, name_or_id: str | int, new_name: str) -> SavedFunnel:
-    row = FUNNELS.existing(session, name_or_id)
-    row.name = FUNNELS.checked_name(session, new_name, keeping=row.id)
-    row.updated_ms = now_ms()
-    return _saved(row)
+    return _saved(FUNNELS.rename(session, name_or_id, new_name))
 
 
 def delete_funnel(session: Session, name_or_id: str | int) -> None:
-    session.delete(FUNNELS.existing(session, name_or_id))
+    FUNNELS.delete(session, name_or_id)
 
 
 def _definition(funnel: Funnel, search: SessionFilter) -> dict[str, Any]:

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from app.core.cache.models import Segment
 from app.core.cache.named_rows import NamedRows
-from app.core.cache.writing import now_ms
 from app.core.search.conditions import SessionFilter
 from app.core.search.filter_json import filter_from_json, filter_to_json
 
@@ -35,12 +34,7 @@ class SegmentInfo:
 
 
 def create_segment(session: Session, name: str, search: SessionFilter) -> SegmentInfo:
-    name = SEGMENTS.checked_name(session, name)
-    now = now_ms()
-    row = Segment(name=name, filter=filter_to_json(search), created_ms=now, updated_ms=now)
-    session.add(row)
-    session.flush()
-    return _info(row)
+    return _info(SEGMENTS.add(session, name, filter=filter_to_json(search)))
 
 
 def list_segments(session: Session) -> list[SegmentInfo]:
@@ -55,23 +49,17 @@ def find_segment(session: Session, name_or_id: str | int) -> SegmentInfo | None:
 
 
 def rename_segment(session: Session, name_or_id: str | int, new_name: str) -> SegmentInfo:
-    row = SEGMENTS.existing(session, name_or_id)
-    row.name = SEGMENTS.checked_name(session, new_name, keeping=row.id)
-    row.updated_ms = now_ms()
-    return _info(row)
+    return _info(SEGMENTS.rename(session, name_or_id, new_name))
 
 
 def update_segment(session: Session, name_or_id: str | int,
                    search: SessionFilter) -> SegmentInfo:
     """Save a changed filter under the segment's name."""
-    row = SEGMENTS.existing(session, name_or_id)
-    row.filter = filter_to_json(search)
-    row.updated_ms = now_ms()
-    return _info(row)
+    return _info(SEGMENTS.change(session, name_or_id, filter=filter_to_json(search)))
 
 
 def delete_segment(session: Session, name_or_id: str | int) -> None:
-    session.delete(SEGMENTS.existing(session, name_or_id))
+    SEGMENTS.delete(session, name_or_id)
 
 
 def _info(row: Segment) -> SegmentInfo:
