@@ -1,7 +1,6 @@
 """Rows kept under a name that is unique ignoring case (segments, saved funnels), made,
-changed, renamed and deleted one way: so
-"Checkout" and "checkout" cannot both exist and confuse a chooser, and the shell finds one
-by its name in any case, or by its id."""
+changed, renamed and deleted one way: "Checkout" and "checkout" cannot both exist and
+confuse a chooser, and the shell finds one by its name in any case, or by its id."""
 
 from __future__ import annotations
 
