@@ -32,7 +32,8 @@ from app.core.cache.queries import SessionQuery  # noqa: E402
 from app.core.definitions.rules import DefinitionRule  # noqa: E402
 from app.core.definitions.store import define_event, delete_definition  # noqa: E402
 from app.core.search.grammar import parse_filters  # noqa: E402
-from tests.benchmarks.bench_filters import contents, fill, first_page, median_ms  # noqa: E402
+from tests.benchmarks.bench_filters import contents, fill, first_page  # noqa: E402
+from tests.benchmarks.timing import median_ms  # noqa: E402
 
 RULES = {
     "url /checkout (pageviews)": DefinitionRule(url="/checkout"),

@@ -25,11 +25,10 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +45,7 @@ from app.core.cache.writing import get_or_create_project, now_ms  # noqa: E402
 from app.core.search import clauses  # noqa: E402
 from app.core.search.grammar import parse_filters  # noqa: E402
 from app.core.search.urls import page_keys  # noqa: E402
+from tests.benchmarks.timing import median_ms  # noqa: E402
 
 PAGE_SIZE = 200
 FIRST_START_MS = 1_735_689_600_000  # 2025-01-01, then one session a minute
@@ -162,15 +162,6 @@ def _session(rng: random.Random, n: int, project_id: int, added_ms: int,
            rng.choice(COUNTRIES), len(events), kinds.count("click"), kinds.count("input"),
            kinds.count("error"), f"generated-{n}.json", "[]", 50_000, 5_000, added_ms, 1)
     return row, events
-
-
-def median_ms(action: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return round(statistics.median(times) * 1000, 1)
 
 
 def first_page(cache: Cache, query: SessionQuery) -> tuple[int, int]:

@@ -29,11 +29,9 @@ import argparse
 import io
 import json
 import random
-import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -66,19 +64,11 @@ from app.core.recording.synthetic import generate_recording  # noqa: E402
 from app.core.search.conditions import DurationBetween, SessionFilter, VisitedUrl  # noqa: E402
 from app.core.tasks import collector_paused  # noqa: E402
 from app.ui.render_commands import headless_app  # noqa: E402
+from tests.benchmarks.timing import median_ms  # noqa: E402
 
 PAGE_WIDTH, PAGE_HEIGHT = 1440, 8000
 WIDTHS = (1440, 1920, 1280, 1366, 1536, 820, 390, 414)
 HOME = "shop.example.com/"
-
-
-def median_ms(action: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return round(statistics.median(times) * 1000, 1)
 
 
 CENTRES = 400

@@ -45,19 +45,11 @@ from app.ui.session_model import (  # noqa: E402
     load_page,
 )
 from app.ui.tasks import TaskManager  # noqa: E402
+from tests.benchmarks.timing import median_ms  # noqa: E402
 from tests.ui.synthetic_sessions import add_sessions  # noqa: E402
 
 FILTERS = ("pricing", "visitor-000123", "synthetic-99999", "no-such-text")
 MODEL_TIMEOUT_MS = 60_000
-
-
-def median_ms(action: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return round(statistics.median(times) * 1000, 1)
 
 
 def ensure_sessions(cache: Cache, wanted: int) -> dict[str, Any]:
