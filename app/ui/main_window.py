@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import QModelIndex, Qt, Signal, qVersion
@@ -52,8 +52,6 @@ from app.ui.defined_events_dialog import DefinedEventsDialog, show_defined_event
 from app.ui.details_pane import DetailsPane
 from app.ui.empty_state import EmptyState
 from app.ui.filters.bar import FilterBar
-from app.ui.funnels.view import FunnelView
-from app.ui.heatmaps.view import HeatmapView
 from app.ui.import_controller import (
     FILE_DIALOG_FILTERS,
     ImportController,
@@ -69,11 +67,19 @@ from app.ui.sync_controller import SyncController, SyncOutcome, default_demo_fol
 from app.ui.task_progress import TaskProgress
 from app.ui.tasks import TaskContext, TaskManager, describe_error
 
+if TYPE_CHECKING:
+    from app.ui.funnels.view import FunnelView
+    from app.ui.heatmaps.view import HeatmapView
+
 TITLE = "Tapeview"
 FILTER_PLACEHOLDER = "Filter by session id, page URL, visitor or file name"
 STATUS_MESSAGE_MS = 15_000
-AnalysisView = TypeVar("AnalysisView", HeatmapView, FunnelView)
-WORK_TABS = (PlayerWidget, HeatmapView, FunnelView)  # tabs with work to stop on closing
+AnalysisView = TypeVar("AnalysisView", bound=QWidget)
+
+
+def _runs_work(tab: QWidget) -> bool:
+    """Whether a tab (a replay, a heatmap, a funnel) has work to stop when it closes."""
+    return callable(getattr(tab, "shutdown", None))
 
 
 def load_projects(cache: Cache) -> list[ProjectInfo]:
@@ -407,11 +413,16 @@ class MainWindow(QMainWindow):
                      prefer: str | None = None) -> HeatmapView | None:
         """Analyze → Heatmap: a tab with the heatmap of `page` (a URL; drawn from session
         `prefer` if it can be), else of the most visited page."""
+        # The analysis tabs load pyqtgraph (~0.3 s): on first use, not at every start.
+        from app.ui.heatmaps.view import HeatmapView
+
         return self._open_analysis(lambda: HeatmapView(self.tasks, resolve_cache_url(
             self._cache_location), lambda: self.sessions.query, page, prefer), "Heatmap")
 
     def open_funnel(self) -> FunnelView | None:
         """Analyze → Funnel: a tab to define and count a funnel."""
+        from app.ui.funnels.view import FunnelView
+
         return self._open_analysis(lambda: FunnelView(self.tasks, lambda: self.sessions.query),
                                    "Funnel")
 
@@ -431,7 +442,7 @@ class MainWindow(QMainWindow):
 
     def close_tab(self, index: int) -> None:
         widget = self.tabs.widget(index)
-        if isinstance(widget, WORK_TABS):
+        if _runs_work(widget):
             self.tabs.removeTab(index)
             widget.shutdown()
             widget.deleteLater()
@@ -442,7 +453,7 @@ class MainWindow(QMainWindow):
             dialog.close()
         for index in range(self.tabs.count()):
             widget = self.tabs.widget(index)
-            if isinstance(widget, WORK_TABS):
+            if _runs_work(widget):
                 widget.shutdown()
         self.tasks.shutdown()
         self.syncer.shutdown()
