@@ -106,10 +106,30 @@ class Cache:
             ) from exc
 
     def _upgrade(self) -> None:
+        """Bring the schema to head, all or nothing. SQLite's Python driver runs a DDL
+        statement (ALTER TABLE, CREATE INDEX) outside any transaction, so a migration that
+        failed half-way would leave a cache neither at the old schema nor at the new one: on
+        SQLite the upgrade is one explicit transaction instead."""
         config = _alembic_config()
-        with self.engine.begin() as connection:
+        if not self.is_sqlite:
+            with self.engine.begin() as connection:
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+            return
+        with self.engine.connect() as plain:
+            connection = plain.execution_options(isolation_level="AUTOCOMMIT")
             config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                command.upgrade(config, "head")
+            except BaseException as exc:
+                connection.exec_driver_sql("ROLLBACK")
+                if isinstance(exc, DatabaseError | OperationalError):
+                    raise CacheError(f"{self.description} could not be upgraded to this "
+                                     f"version's schema ({_first_line(exc)}); it was left as "
+                                     "it was.") from exc
+                raise
+            connection.exec_driver_sql("COMMIT")
 
     def schema_revision(self) -> str | None:
         with self.engine.connect() as connection:

@@ -95,6 +95,20 @@ def test_upgraded_events_carry_their_sessions_visitor(cache_path: Path) -> None:
         cache.close()
 
 
+def test_an_upgrade_that_fails_leaves_the_cache_as_it_was(cache_path: Path) -> None:
+    """SQLite runs DDL outside transactions unless told: a migration failing half-way (here
+    0011, on a cache whose index it replaces is missing) must not leave its first steps."""
+    with old_cache(cache_path, "0010") as connection:
+        connection.execute(text("DROP INDEX ix_event_click_text"))
+    with pytest.raises(CacheError, match=r"could not be upgraded.*left as it was"):
+        Cache(cache_path)
+    with sqlite3.connect(cache_path) as connection:
+        columns = [row[1] for row in connection.execute("PRAGMA table_info(event)")]
+        assert "visitor_id" not in columns
+        assert connection.execute("SELECT version_num FROM alembic_version").fetchone() == (
+            "0010",)
+
+
 def test_cache_from_a_newer_version_is_refused_untouched(cache_path: Path) -> None:
     Cache(cache_path).close()
     with sqlite3.connect(cache_path) as connection:
