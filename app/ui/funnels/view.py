@@ -46,6 +46,7 @@ from app.core.funnels.store import SavedFunnel, delete_funnel, list_funnels, sav
 from app.core.heatmaps.pages import pages_shown
 from app.ui.choice_box import choice_box
 from app.ui.date_range import DateRange
+from app.ui.export_file import export_file
 from app.ui.filters.editor import read_event_choices
 from app.ui.funnels.chart import BarChoice, FunnelChart
 from app.ui.funnels.steps_editor import StepsEditor
@@ -171,27 +172,14 @@ class FunnelView(QWidget):
         if result is None:
             return None
 
-        def write(chosen: Path) -> None:
-            def work(_cancel: object, _progress: object) -> str:
-                with chosen.open("w", encoding="utf-8", newline="") as out:
-                    write_funnel_csv(result, out)
-                return f"Wrote {chosen}"
+        def write(chosen: Path) -> str:
+            with chosen.open("w", encoding="utf-8", newline="") as out:
+                write_funnel_csv(result, out)
+            return f"Wrote {chosen}"
 
-            self._tasks.compute("Export the funnel", work, self.messageShown.emit,
-                                lambda error: self._say(describe_error(error), problem=True))
-
-        if path is not None:
-            write(path)
-            return None
-        dialog = QFileDialog(self, "Export Funnel as CSV")
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.setNameFilter("CSV files (*.csv)")
-        dialog.setDefaultSuffix("csv")
-        dialog.selectFile("funnel.csv")
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.fileSelected.connect(lambda chosen: write(Path(chosen)))
-        dialog.open()
-        return dialog
+        return export_file(self, self._tasks, path, "Export Funnel as CSV", "CSV files (*.csv)",
+                           "funnel.csv", write, self.messageShown.emit,
+                           lambda why: self._say(why, problem=True))
 
     def shutdown(self) -> None:
         """Work under way is stopped; answers still on their way are dropped."""

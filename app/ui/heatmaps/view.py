@@ -42,6 +42,7 @@ from app.core.search.conditions import DEVICE_TYPES, UrlRule
 from app.core.search.errors import FilterError
 from app.ui.choice_box import choice_box
 from app.ui.date_range import DateRange
+from app.ui.export_file import export_file
 from app.ui.heatmaps import png
 from app.ui.heatmaps.background_process import (
     Background,
@@ -160,13 +161,32 @@ class HeatmapView(QWidget):
 
     def export_png(self, path: Path | None = None) -> QFileDialog | None:
         """Write the map over the page as the shell's `tapeview heatmap` does."""
-        return self._export(path, "Export Heatmap as PNG", "PNG images (*.png)", ".png",
-                            self._write_png)
+        heatmap, page = self._heatmap, self._background
+        if heatmap is None or page is None:
+            return None
+
+        def write(chosen: Path) -> str:
+            if not png.draw(page.rgb, heatmap).save(str(chosen)):
+                raise OSError(f"cannot write {chosen}")
+            return f"Wrote {chosen}"
+
+        return self._export(path, "Export Heatmap as PNG", "PNG images (*.png)",
+                            f"heatmap-{heatmap.kind}.png", write)
 
     def export_csv(self, path: Path | None = None) -> QFileDialog | None:
         """Write the bins holding points as x,y,count (a click or move map)."""
-        return self._export(path, "Export Heatmap Bins as CSV", "CSV files (*.csv)", ".csv",
-                            self._write_csv)
+        heatmap = self._heatmap
+        grid = heatmap.grid if heatmap is not None else None
+        if heatmap is None or grid is None:
+            return None
+
+        def write(chosen: Path) -> str:
+            with chosen.open("w", encoding="utf-8", newline="") as out:
+                rows = write_bins_csv(grid, out)
+            return f"Wrote {rows:,} bins to {chosen}"
+
+        return self._export(path, "Export Heatmap Bins as CSV", "CSV files (*.csv)",
+                            f"heatmap-{heatmap.kind}.csv", write)
 
     def shutdown(self) -> None:
         self._stop()
@@ -300,52 +320,10 @@ class HeatmapView(QWidget):
             f"{where}" if spots else "Sessions clicked here", rows,
             f"No clicks within {SPOT_RADIUS_PX:g} px {where}." if where else SPOT_HINT)
 
-    # Exporting ---------------------------------------------------------------------------
-
-    def _export(self, path: Path | None, title: str, name_filter: str, suffix: str,
-                write: Callable[[Path], None]) -> QFileDialog | None:
-        if self._heatmap is None:
-            return None
-        if path is not None:
-            write(path)
-            return None
-        dialog = QFileDialog(self, title)
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.setNameFilter(name_filter)
-        dialog.setDefaultSuffix(suffix.lstrip("."))
-        dialog.selectFile(f"heatmap-{self._heatmap.kind}{suffix}")
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.fileSelected.connect(lambda chosen: write(Path(chosen)))
-        dialog.open()
-        return dialog
-
-    def _write_png(self, path: Path) -> None:
-        heatmap, page = self._heatmap, self._background
-        assert heatmap is not None and page is not None
-
-        def work() -> str:
-            if not png.draw(page.rgb, heatmap).save(str(path)):
-                raise OSError(f"cannot write {path}")
-            return f"Wrote {path}"
-
-        self._run_export("Export the heatmap", work)
-
-    def _write_csv(self, path: Path) -> None:
-        grid = self._heatmap.grid if self._heatmap is not None else None
-        if grid is None:
-            return
-
-        def work() -> str:
-            with path.open("w", encoding="utf-8", newline="") as out:
-                rows = write_bins_csv(grid, out)
-            return f"Wrote {rows:,} bins to {path}"
-
-        self._run_export("Export the heatmap's bins", work)
-
-    def _run_export(self, title: str, work: Callable[[], str]) -> None:
-        self._tasks.compute(title, lambda _cancel, _progress: work(), self.messageShown.emit,
-                            lambda error: self._say(f"{title} failed: {describe_error(error)}",
-                                                    problem=True))
+    def _export(self, path: Path | None, title: str, name_filter: str, suggested: str,
+                write: Callable[[Path], str]) -> QFileDialog | None:
+        return export_file(self, self._tasks, path, title, name_filter, suggested, write,
+                           self.messageShown.emit, lambda why: self._say(why, problem=True))
 
     # Small things ------------------------------------------------------------------------
 
