@@ -111,7 +111,9 @@ class HeatmapPlot(pg.GraphicsLayoutWidget):
         if (width, height) != self._size:
             self._size = (width, height)
             margin = width * 0.02
-            self.view.setLimits(xMin=-margin, xMax=width + margin, yMin=-margin,
+            # Room beside a narrow (phone) page, so a whole first screen of it fits the plot.
+            beside = max(margin, FIRST_SCREEN_PX - width / 2)
+            self.view.setLimits(xMin=-beside, xMax=width + beside, yMin=-margin,
                                 yMax=height + margin)
             self._untouched = True
             self._show_top()
@@ -120,8 +122,14 @@ class HeatmapPlot(pg.GraphicsLayoutWidget):
         """The page's whole width and its first screen or so (a phone's page is not blown
         up to the plot's width); again on resizing until the user has moved the view."""
         width, height = self._size
-        self.view.setRange(xRange=(0, width), yRange=(0, min(height, FIRST_SCREEN_PX)),
-                           padding=0)
+        shown = min(height, FIRST_SCREEN_PX)
+        box_width, box_height = max(self.view.width(), 1.0), max(self.view.height(), 1.0)
+        # The aspect is locked: a range that fits it exactly is kept as given, where pyqtgraph
+        # would otherwise keep the width and cut the height around its middle.
+        scale = min(box_width / width, box_height / shown)
+        span_x, span_y = box_width / scale, box_height / scale
+        self.view.setRange(xRange=(width / 2 - span_x / 2, width / 2 + span_x / 2),
+                           yRange=(0, span_y), padding=0)
 
     def resizeEvent(self, event: QResizeEvent | None) -> None:
         super().resizeEvent(event)
