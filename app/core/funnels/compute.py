@@ -51,6 +51,7 @@ from sqlalchemy import (
     Select,
     Table,
     Text,
+    and_,
     case,
     cast,
     func,
@@ -62,6 +63,9 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from app.core.cache.models import DefinedEventHit, Event, RecordedSession, Visitor
@@ -222,16 +226,18 @@ def funnel_actors(session: Session, query: FunnelQuery, step_index: int, *,
     if not 0 <= step_index < len(query.funnel.steps):
         raise FunnelError(f"the funnel has no step {step_index + 1}")
     with _actor_table(session, query, breakdown) as actors:
-        moment_session, moment_ts = actors.c[f"s_{step_index}"], actors.c[f"t_{step_index}"]
+        moment_ts, moment_event = actors.c[f"t_{step_index}"], actors.c[f"i_{step_index}"]
+        visitor = func.nullif(actors.c.av, 0)
         statement = (
-            select(actors.c.visitor_id, func.coalesce(Visitor.name, Visitor.uid),
-                   moment_session, moment_ts, moment_ts - RecordedSession.start_ms,
+            select(visitor, func.coalesce(Visitor.name, Visitor.uid),
+                   Event.session_id, moment_ts, moment_ts - RecordedSession.start_ms,
                    actors.c.reached - 1)
-            .join(RecordedSession, RecordedSession.id == moment_session)
-            .outerjoin(Visitor, Visitor.id == actors.c.visitor_id)
+            .join(Event, Event.id == moment_event)
+            .join(RecordedSession, RecordedSession.id == Event.session_id)
+            .outerjoin(Visitor, Visitor.id == visitor)
             .where(actors.c.reached == step_index + 1 if dropped
                    else actors.c.reached > step_index)
-            .order_by(moment_ts, moment_session).offset(offset))
+            .order_by(moment_ts, moment_event).offset(offset))
         if breakdown is not None:
             statement = statement.where(actors.c.attribute.is_(None) if group is None
                                         else actors.c.attribute == group)
@@ -244,7 +250,7 @@ def funnel_actors(session: Session, query: FunnelQuery, step_index: int, *,
 def _actor_table(session: Session, query: FunnelQuery,
                  breakdown: Breakdown | None) -> Iterator[Table]:
     """`funnel_actor`: per actor that entered the funnel, how far its best chain reached and
-    when and in which session it took each step (the temporary tables live as long as the
+    when it took each step, with which event (the temporary tables live as long as the
     `with`)."""
     funnel = query.funnel
     steps = len(funnel.steps)
@@ -254,21 +260,24 @@ def _actor_table(session: Session, query: FunnelQuery,
         allowed = _allowed_sessions(session, query, tables)
         sources = [_step_source(session, tables, index, step, allowed)
                    for index, step in enumerate(funnel.steps)]
-        chain = tables.chain
-        connection.execute(insert(chain).from_select(
-            ["visitor_id", "s_0", "t_0", "i_0"], _starts(sources[0], query)))
+        connection.execute(insert(tables.levels[0]).from_select(
+            ["av", "asess", "t_0", "i_0"], _starts(sources[0], query)))
         for step in range(1, steps):
-            found = chain.c[f"i_{step}"]
-            connection.execute(update(chain).where(chain.c[f"i_{step - 1}"].is_not(None))
-                               .values({found: _next(sources[step], chain, step, funnel)}))
-            connection.execute(update(chain).where(found.is_not(None)).values({
-                chain.c[f"t_{step}"]: sources[step].column("ts", found),
-                chain.c[f"s_{step}"]: sources[step].column("session", found)}))
-        connection.execute(insert(tables.actor).from_select(
-            [c.name for c in tables.actor.c], _best_chains(chain, funnel, breakdown)))
+            _reach(connection, tables, step, _steps_taken(sources[step], tables, step, funnel))
+        _choose_best(connection, tables)
+        if breakdown is not None:
+            _break_down(connection, tables, breakdown)
         yield tables.actor
     finally:
         tables.drop()
+
+
+def _chain_columns(last: int, *, key: bool = False) -> list[Column[Any]]:
+    """The time and event of steps 0..`last` of a chain; with `key`, the first step's are
+    part of the primary key."""
+    return [Column(f"{name}_{step}", BigInteger if name == "t" else Integer,
+                   primary_key=key and step == 0)
+            for name in ("t", "i") for step in range(last + 1)]
 
 
 class _TempTables:
@@ -276,36 +285,39 @@ class _TempTables:
 
     def __init__(self, connection: Connection, steps: int) -> None:
         self.connection = connection
+        self.sqlite = connection.dialect.name == "sqlite"
         metadata = MetaData()
 
-        def temporary(name: str, *columns: Column[Any] | Index) -> Table:
-            table = Table(name, metadata, *columns, prefixes=["TEMPORARY"])
+        def temporary(name: str, *columns: Column[Any] | Index, **options: Any) -> Table:
+            table = Table(name, metadata, *columns, prefixes=["TEMPORARY"], **options)
             table.drop(connection, checkfirst=True)  # left by a computation that failed
             table.create(connection)
             return table
 
+        def actor_key(*more: Column[Any]) -> tuple[Column[Any], ...]:
+            return (Column("av", Integer, primary_key=True),
+                    Column("asess", Text, primary_key=True), *more)
+
         self.value = temporary("funnel_value", Column("step", Integer), Column("value", Text))
         self.session = temporary("funnel_session", Column("id", Text, primary_key=True))
-        # Events of steps found outside the events index's columns: defined events' hits,
-        # clicks matched by selector.
+        # The clicks a selector step matched (in Python, by the defined events' matcher).
         self.hit = temporary(
             "funnel_hit", Column("step", Integer, primary_key=True),
             Column("id", Integer, primary_key=True), Column("visitor_id", Integer),
-            Column("session_id", Text), Column("ts", BigInteger),
-            # Looked up as the events index is: by visitor or session, then time.
-            Index("funnel_hit_actor", "step", "visitor_id", "session_id", "ts"))
-        # One row per first step taken: the chain walked from it, step by step.
-        self.chain = temporary(
-            "funnel_chain", Column("visitor_id", Integer),
-            *(column for step in range(steps) for column in (
-                Column(f"t_{step}", BigInteger), Column(f"s_{step}", Text),
-                Column(f"i_{step}", Integer))))
+            Column("session_id", Text), Column("ts", BigInteger))
+        # Level k: one row per chain that took step k, keyed by its actor and its start
+        # (t_0, i_0), with the time and event of each step so far (t_k, i_k: step k). An
+        # actor's rows in the order of their starts take step k in that order too, so the
+        # seek for the next step reads the actor's last rows only.
+        self.levels = [temporary(
+            f"funnel_level_{step}", *actor_key(*_chain_columns(step, key=True)),
+            sqlite_with_rowid=False)
+            for step in range(steps)]
+        # Per actor, its best chain (the steps beyond `reached` are NULL).
         self.actor = temporary(
-            "funnel_actor", Column("actor", Text), Column("visitor_id", Integer),
-            Column("attribute", Text), Column("reached", Integer),
-            *(Column(f"t_{step}", BigInteger) for step in range(steps)),
-            *(Column(f"s_{step}", Text) for step in range(steps)))
-        self._tables = (self.value, self.session, self.hit, self.chain, self.actor)
+            "funnel_actor", *actor_key(), Column("reached", Integer),
+            *_chain_columns(steps - 1), Column("attribute", Text), sqlite_with_rowid=False)
+        self._tables = (self.value, self.session, self.hit, *self.levels, self.actor)
         self.distinct: dict[str, list[str]] = {}  # pageview URLs, click texts: listed once
 
     def drop(self) -> None:
@@ -315,9 +327,8 @@ class _TempTables:
 
 @dataclass(frozen=True)
 class _Source:
-    """Where a step's events are: the events index (`table` is `event`) or the hits of
-    a step found otherwise (`own`: the hits' step), with the conditions that pick them
-    out."""
+    """Where a step's events are (the events index, a defined event's hits, the clicks a
+    selector matched), with the conditions that pick them out."""
 
     table: Any
     conditions: tuple[ColumnElement[bool], ...]
@@ -325,12 +336,6 @@ class _Source:
     visitor: Any
     session: Any
     ts: Any
-    own: tuple[ColumnElement[bool], ...] = ()
-
-    def column(self, name: str, event_id: Any) -> Any:
-        """The `name` column ("ts", "session") of the step's event `event_id`."""
-        return (select(getattr(self, name)).where(self.id == event_id, *self.own)
-                .scalar_subquery())
 
 
 def _allowed_sessions(session: Session, query: FunnelQuery,
@@ -374,13 +379,13 @@ def _step_source(session: Session, tables: _TempTables, index: int, step: Step,
             defined = find_definition(session, name)
             if defined is None:
                 raise FunnelError(f"step {index + 1}: no event is defined as {name!r}")
-            session.connection().execute(insert(tables.hit).from_select(
-                ["step", "id", "visitor_id", "session_id", "ts"],
-                select(literal(index, Integer), DefinedEventHit.event_id, Event.visitor_id,
-                       DefinedEventHit.session_id, DefinedEventHit.ts_ms)
-                .join(Event, Event.id == DefinedEventHit.event_id)
-                .where(DefinedEventHit.defined_event_id == defined.id)))
-            return _hit_source(tables, index, allowed)
+            hits = [DefinedEventHit.defined_event_id == defined.id]
+            if allowed is not None:
+                hits.append(DefinedEventHit.session_id.in_(allowed))
+            return _Source(  # the visitor: the event's, which carries its session's
+                DefinedEventHit.__table__.join(Event, Event.id == DefinedEventHit.event_id),
+                tuple(hits), DefinedEventHit.event_id, Event.visitor_id,
+                DefinedEventHit.session_id, DefinedEventHit.ts_ms)
         case _:
             raise TypeError(f"not a funnel step: {step!r}")
     if allowed is not None:
@@ -395,13 +400,22 @@ def _hit_source(tables: _TempTables, index: int, allowed: Any) -> _Source:
     if allowed is not None:
         conditions.append(hit.session_id.in_(allowed))
     return _Source(tables.hit, tuple(conditions), hit.id, hit.visitor_id, hit.session_id,
-                   hit.ts, (hit.step == index,))
+                   hit.ts)
+
+
+def _actor(source: _Source, funnel: Funnel) -> tuple[Any, Any]:
+    """An event's actor as two key columns: its visitor (0: none) and its session ('' when
+    the visitor stands for all its sessions). A session without a visitor is an actor of its
+    own, and so is every session when the funnel counts sessions."""
+    own_session = source.visitor.is_(None) if funnel.by == "visitor" else literal(True)
+    return (func.coalesce(source.visitor, 0).label("av"),
+            case((own_session, source.session), else_=literal("")).label("asess"))
 
 
 def _starts(source: _Source, query: FunnelQuery) -> Select[Any]:
     """Every event of the first step within the range: where chains start."""
-    starts = select(source.visitor, source.session, source.ts, source.id).select_from(
-        source.table).where(*source.conditions)
+    starts = select(*_actor(source, query.funnel), source.ts, source.id) \
+        .select_from(source.table).where(*source.conditions)
     if query.after_ms is not None:
         starts = starts.where(source.ts >= query.after_ms)
     if query.before_ms is not None:
@@ -409,54 +423,84 @@ def _starts(source: _Source, query: FunnelQuery) -> Select[Any]:
     return starts
 
 
-def _next(source: _Source, chain: Table, step: int, funnel: Funnel) -> Any:
-    """The id of the chain's actor's first event of `step` after its previous step (by time,
-    then id), within the window of its first: one seek in an index that leads with the
-    step's columns, then the visitor, the session and the time."""
-    before_ts, before_id = chain.c[f"t_{step - 1}"], chain.c[f"i_{step - 1}"]
-    visitor, started = chain.c.visitor_id, chain.c.t_0
+def _steps_taken(source: _Source, tables: _TempTables, step: int,
+                 funnel: Funnel) -> Select[Any]:
+    """Each event of `step` that continues a chain, as a row of level `step`: the chain is
+    the one of its actor, among those that took the previous step before it (by time, then
+    id), that started last; it must have started within the window before the event. One
+    seek per event in the previous level (in the join's condition: evaluated once)."""
+    previous = tables.levels[step - 1].c
+    event = select(*_actor(source, funnel), source.ts.label("ts"), source.id.label("id")) \
+        .select_from(source.table).where(*source.conditions).subquery("event")
+    q = tables.levels[step - 1].alias("q").c
+    before_ts, before_id = q[f"t_{step - 1}"], q[f"i_{step - 1}"]
+    chain = (select(q.i_0)
+             .where(q.av == event.c.av, q.asess == event.c.asess,
+                    or_(before_ts < event.c.ts,
+                        and_(before_ts == event.c.ts, before_id < event.c.id)),
+                    q.t_0 >= event.c.ts - funnel.window_ms)
+             .order_by(q.t_0.desc(), q.i_0.desc()).limit(1).scalar_subquery())
+    return (select(event.c.av, event.c.asess,
+                   *(previous[f"t_{before}"] for before in range(step)),
+                   event.c.ts.label(f"t_{step}"),
+                   *(previous[f"i_{before}"] for before in range(step)),
+                   event.c.id.label(f"i_{step}"))
+            .join_from(event, tables.levels[step - 1], and_(
+                previous.av == event.c.av, previous.asess == event.c.asess,
+                previous.i_0 == chain))
+            .where(literal(True)))  # SQLite: no ON CONFLICT right after a join's ON
 
-    def first(*actor: ColumnElement[bool]) -> Any:
-        return (select(source.id).select_from(source.table)
-                .where(*source.conditions, *actor, source.ts >= before_ts,
-                       source.ts <= started + funnel.window_ms,
-                       or_(source.ts > before_ts, source.id > before_id))
-                .order_by(source.ts, source.id).limit(1).scalar_subquery())
 
-    # A session without a visitor is an actor of its own, and so is every session when
-    # the funnel counts sessions.
-    own_session = first(source.visitor.is_(None), source.session == chain.c.s_0)
-    if funnel.by == "session":
-        of_visitor = first(source.visitor == visitor, source.session == chain.c.s_0)
-    else:
-        of_visitor = first(source.visitor == visitor)
-    return case((visitor.is_(None), own_session), else_=of_visitor)
+def _reach(connection: Connection, tables: _TempTables, step: int, taken: Select[Any]) -> None:
+    """Level `step`: of the events that continue one chain, the earliest (a later one
+    reaches no further)."""
+    level = tables.levels[step]
+    columns = [c.name for c in level.c]
+    when, event = level.c[f"t_{step}"], level.c[f"i_{step}"]
+    if tables.sqlite:
+        statement = sqlite_insert(level).from_select(columns, taken)
+        later = statement.excluded
+        connection.execute(statement.on_conflict_do_update(
+            index_elements=list(level.primary_key), set_={when: later[when.name],
+                                                          event: later[event.name]},
+            where=or_(later[when.name] < when,
+                      and_(later[when.name] == when, later[event.name] < event))))
+    else:  # PostgreSQL refuses to update a row twice in one statement
+        rows = taken.subquery("rows").c
+        key = [rows[c.name] for c in level.primary_key]
+        connection.execute(insert(level).from_select(columns, select(rows).ext(
+            distinct_on(*key)).order_by(*key, rows[when.name], rows[event.name])))
 
 
-def _best_chains(chain: Table, funnel: Funnel, breakdown: Breakdown | None) -> Select[Any]:
-    """Per actor, the chain that reaches furthest (finishing first among those; of chains
-    finishing together, the one started last)."""
-    steps = len(funnel.steps)
-    c = chain.c
-    actor = c.s_0 if funnel.by == "session" else case(
-        (c.visitor_id.is_(None), literal("s:") + c.s_0),
-        else_=literal("v:") + cast(c.visitor_id, Text))
-    reached = sum((case((c[f"i_{step}"].is_not(None), 1), else_=0)
-                   for step in range(1, steps)), literal(1))
-    last_ts = func.coalesce(*(c[f"t_{step}"] for step in reversed(range(steps))))
-    last_id = func.coalesce(*(c[f"i_{step}"] for step in reversed(range(steps))))
-    best = func.row_number().over(partition_by=actor, order_by=(
-        reached.desc(), last_ts, last_id, c.t_0.desc(), c.i_0.desc()))
-    attribute = (select(BREAKDOWN_COLUMNS[breakdown]).where(RecordedSession.id == c.s_0)
-                 .scalar_subquery() if breakdown else literal(None, Text))
-    chains = select(actor.label("actor"), c.visitor_id, attribute.label("attribute"),
-                    reached.label("reached"), best.label("best"),
-                    *(c[f"t_{step}"] for step in range(steps)),
-                    *(c[f"s_{step}"] for step in range(steps))).subquery("chains")
-    return select(*(chains.c[column] for column in (
-        "actor", "visitor_id", "attribute", "reached",
-        *(f"t_{step}" for step in range(steps)), *(f"s_{step}" for step in range(steps))))
-    ).where(chains.c.best == 1)
+def _choose_best(connection: Connection, tables: _TempTables) -> None:
+    """`funnel_actor`: per actor, the chain that reaches furthest and, of those, takes its
+    last step first: an actor's first row (in the order of its chains' starts) at the
+    highest level it has."""
+    actor = tables.actor
+    for step in reversed(range(len(tables.levels))):
+        level = tables.levels[step].c
+        chains = select(level.av, level.asess, literal(step + 1, Integer),
+                        *(level[f"{name}_{before}"] for name in ("t", "i")
+                          for before in range(step + 1)))
+        columns = ["av", "asess", "reached", *(f"{name}_{before}" for name in ("t", "i")
+                                                for before in range(step + 1))]
+        order = (level.av, level.asess, level.t_0, level.i_0)
+        if tables.sqlite:  # rows go in in this order: the first of an actor stays
+            statement = sqlite_insert(actor).from_select(
+                columns, chains.where(literal(True)).order_by(*order))
+        else:
+            statement = postgresql_insert(actor).from_select(
+                columns, chains.ext(distinct_on(level.av, level.asess)).order_by(*order))
+        connection.execute(statement.on_conflict_do_nothing(index_elements=["av", "asess"]))
+
+
+def _break_down(connection: Connection, tables: _TempTables, breakdown: Breakdown) -> None:
+    """Each actor's device type or browser: that of the session of its first step."""
+    actor = tables.actor.c
+    connection.execute(update(tables.actor).values(attribute=(
+        select(BREAKDOWN_COLUMNS[breakdown])
+        .join_from(Event, RecordedSession, RecordedSession.id == Event.session_id)
+        .where(Event.id == actor.i_0).scalar_subquery())))
 
 
 def _values(session: Session, tables: _TempTables, index: int, column: str, kind: str,
