@@ -7,20 +7,22 @@ match of each next step is taken (no later choice can reach further), so a step 
 taken out of order counts only where it follows the step before, and one event is never two
 steps of one chain. Per visitor, a chain may cross the visitor's sessions.
 
-All of it runs as SQL over the events index, the same on SQLite and PostgreSQL, over
-temporary tables:
+All of it runs as SQL, the same on SQLite and PostgreSQL, reading each step's events once
+off the events index, level by level into temporary tables (the way ClickHouse's
+windowFunnel walks one actor's events, but over all actors at once):
 
-1. `funnel_chain`: one row per event of the first step (within the dates): a chain's start.
-2. For each next step, one UPDATE sets every unfinished chain's next event: the actor's
-   first event of that step after the chain's last one, within the window, found by one
-   seek in an index that leads with the step's columns and then holds the visitor, the
-   session and the time (`ix_event_steps` for URLs and event names, `ix_event_click_text`
-   for click texts; each event carries its session's visitor for this, migration 0011).
-   Events of steps found otherwise (defined events' hits, clicks matched by selector) are
-   put in `funnel_hit` first, indexed the same way.
-3. `funnel_actor`: per actor, the chain that reaches furthest, finishing first.
-4. Counts, medians and breakdowns aggregate `funnel_actor`, and the lists of actors behind a
-   bar read it.
+1. `funnel_level_0`: one row per event of the first step (within the dates): a chain's
+   start, keyed by its actor and its (time, id).
+2. `funnel_level_k`: each event of step k seeks, among its actor's chains in level k-1 that
+   took step k-1 before it, the one that started last, and continues it if that start is
+   within the window; each chain keeps the earliest event that continued it. A later start
+   never reaches less than an earlier one with the same steps before the event, so this
+   finds every actor's furthest step, and each kept chain is the earliest-next-step walk
+   from its start. Rows carry the time and event of every step so far.
+3. `funnel_actor`: per actor, its first chain (in order of start) at the highest level it
+   has: the one reaching furthest that takes its last step first.
+4. Counts, medians and breakdowns aggregate `funnel_actor`; the lists of actors behind a
+   bar read it, and find the session of the step's event.
 
 Which events match a step is decided through indexes: a custom event by (kind, name); a
 defined event by its stored hits; a pageview by its URL (`event.name`) and a click by its
@@ -28,7 +30,7 @@ text: the distinct URLs or texts are listed off the index, the step's rule is ap
 each in Python (search/urls.py's `url_matches`, so funnels, filters and heatmaps agree on
 every URL; texts fold as defined events fold them), and the events with the chosen ones are
 read through the index. A click by CSS selector is matched as a defined event would be
-(definitions/rules.py). Sessions a filter or project leaves out are listed in
+(definitions/rules.py) into `funnel_hit`. Sessions a filter or project leaves out are listed in
 `funnel_session`, and their events are passed over.
 """
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import csv
 import io
+import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.core.cache.database import Cache
@@ -164,6 +166,66 @@ def test_events_of_one_moment_follow_in_the_order_they_were_recorded(cache: Cach
         ])
     assert counts(cache) == [2, 2, 1]
     assert counts(cache, Funnel((A, C, B), 60 * S)) == [2, 2, 1]
+
+
+def walked_by_hand(cache: Cache, funnel: Funnel) -> dict[str, list[int]]:
+    """Per actor, the times of the steps of its best chain, by the definition: every start
+    tried, the earliest next match each time; the chain reaching furthest, finishing first,
+    started last. For funnels of A, B and C only."""
+    kinds = {A: "pageview", B: "custom", C: "click"}
+    with cache.read_session() as session:
+        rows = session.execute(select(Event.id, Event.ts_ms, Event.kind, Event.session_id,
+                                      RecordedSession.visitor_id)
+                               .join(RecordedSession)).all()
+    events: dict[str, list[tuple[int, int, str]]] = {}
+    for event_id, ts, kind, session_id, visitor in rows:
+        actor = session_id if visitor is None or funnel.by == "session" else f"v{visitor}"
+        events.setdefault(actor, []).append((ts, event_id, kind))
+    best: dict[str, list[int]] = {}
+    for actor, taken in events.items():
+        taken.sort()
+        chains = []
+        for first, (start, _id, kind) in enumerate(taken):
+            if kind != kinds[funnel.steps[0]]:
+                continue
+            chain = [first]
+            for later in range(first + 1, len(taken)):
+                if len(chain) == len(funnel.steps) or taken[later][0] > start + funnel.window_ms:
+                    break
+                if taken[later][2] == kinds[funnel.steps[len(chain)]]:
+                    chain.append(later)
+            chains.append(chain)
+        if chains:
+            chain = min(chains, key=lambda chain: (-len(chain), chain[-1], -chain[0]))
+            best[actor] = [taken[at][0] for at in chain]
+    return best
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_counts_and_chains_agree_with_the_definition(cache: Cache, seed: int) -> None:
+    """Random sessions full of ties, repeats, steps out of order and windows missed."""
+    rng = random.Random(seed)
+    step = (a, b, c)
+    made = []
+    for n in range(40):
+        visitor = None if n % 7 == 0 else f"R{rng.randrange(12)}"
+        start = rng.randrange(0, 400)
+        made.append(Made(f"r{n}", visitor, start, rng.choice(("desktop", "mobile")), [
+            step[rng.randrange(3)](start + rng.randrange(0, 60) * 2)
+            for _ in range(rng.randrange(1, 9))]))
+    with cache.session() as session:
+        add_sessions(session, made)
+    for funnel in (Funnel((A, B, C), 30 * S), Funnel((A, B, A, C), 90 * S),
+                   Funnel((A, A, B), 40 * S, by="session"), Funnel((C, B, A, B), 200 * S)):
+        expected = walked_by_hand(cache, funnel)
+        assert counts(cache, funnel) == [
+            sum(len(chain) > index for chain in expected.values())
+            for index in range(len(funnel.steps))]
+        with cache.read_session() as session:
+            for index in range(len(funnel.steps)):
+                listed = funnel_actors(session, FunnelQuery(funnel), index)
+                assert sorted(actor.ts_ms for actor in listed) == sorted(
+                    chain[index] for chain in expected.values() if len(chain) > index)
 
 
 def test_the_window_counts_from_the_first_step(shop: Cache) -> None:
