@@ -355,7 +355,7 @@ def _allowed_sessions(session: Session, query: FunnelQuery,
 
 def _step_source(session: Session, tables: _TempTables, index: int, step: Step,
                  allowed: Any) -> _Source:
-    """Where step `index`'s events are, as the chain walk looks them up."""
+    """Where step `index`'s events are, and which of them count."""
     match step:
         case PageviewStep(url, rule):
             urls = _values(session, tables, index, "name", "pageview",
@@ -481,11 +481,10 @@ def _choose_best(connection: Connection, tables: _TempTables) -> None:
     actor = tables.actor
     for step in reversed(range(len(tables.levels))):
         level = tables.levels[step].c
-        chains = select(level.av, level.asess, literal(step + 1, Integer),
+        chains = select(level.av, level.asess, literal(step + 1, Integer).label("reached"),
                         *(level[f"{name}_{before}"] for name in ("t", "i")
                           for before in range(step + 1)))
-        columns = ["av", "asess", "reached", *(f"{name}_{before}" for name in ("t", "i")
-                                                for before in range(step + 1))]
+        columns = [column.name for column in chains.selected_columns]
         order = (level.av, level.asess, level.t_0, level.i_0)
         if tables.sqlite:  # rows go in in this order: the first of an actor stays
             statement = sqlite_insert(actor).from_select(
