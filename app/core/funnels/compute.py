@@ -198,9 +198,12 @@ def compute_funnel(session: Session, query: FunnelQuery,
     """Count `query`'s funnel over every cached session it covers; FunnelError (a
     FilterError) for a step or filter that cannot be used."""
     funnel = query.funnel
-    with _actor_table(session, query, breakdown) as actors:
+    # Only a breakdown needs the actors who took the first step alone, one by one.
+    with _actor_table(session, query, breakdown, lowest=0 if breakdown else 1) as tables:
         connection = session.connection()
-        reached = _reached(connection, actors, len(funnel.steps))
+        actors = tables.actor
+        reached = [_actors_in(connection, tables.levels[0]),
+                   *_reached(connection, actors, range(1, len(funnel.steps)))]
         medians = [None, *(_median(connection, actors, step - 1, step, reached[step])
                            for step in range(1, len(funnel.steps)))]
         to_convert = _median(connection, actors, 0, len(funnel.steps) - 1, reached[-1])
@@ -227,7 +230,8 @@ def funnel_actors(session: Session, query: FunnelQuery, step_index: int, *,
     one `group` (a device type or browser; None: unknown)."""
     if not 0 <= step_index < len(query.funnel.steps):
         raise FunnelError(f"the funnel has no step {step_index + 1}")
-    with _actor_table(session, query, breakdown) as actors:
+    with _actor_table(session, query, breakdown, lowest=min(step_index, 1)) as tables:
+        actors = tables.actor
         moment_ts, moment_event = actors.c[f"t_{step_index}"], actors.c[f"i_{step_index}"]
         visitor = func.nullif(actors.c.av, 0)
         statement = (
@@ -249,11 +253,11 @@ def funnel_actors(session: Session, query: FunnelQuery, step_index: int, *,
 
 
 @contextmanager
-def _actor_table(session: Session, query: FunnelQuery,
-                 breakdown: Breakdown | None) -> Iterator[Table]:
-    """`funnel_actor`: per actor that entered the funnel, how far its best chain reached and
-    when it took each step, with which event (the temporary tables live as long as the
-    `with`)."""
+def _actor_table(session: Session, query: FunnelQuery, breakdown: Breakdown | None, *,
+                 lowest: int) -> Iterator[_TempTables]:
+    """The levels, and `funnel_actor`: per actor whose best chain took step `lowest` or
+    further, how far it reached and when it took each step, with which event (the temporary
+    tables live as long as the `with`)."""
     funnel = query.funnel
     steps = len(funnel.steps)
     connection = session.connection()
@@ -266,10 +270,10 @@ def _actor_table(session: Session, query: FunnelQuery,
             ["av", "asess", "t_0", "i_0"], _starts(sources[0], query)))
         for step in range(1, steps):
             _reach(connection, tables, step, _steps_taken(sources[step], tables, step, funnel))
-        _choose_best(connection, tables)
+        _choose_best(connection, tables, lowest)
         if breakdown is not None:
             _break_down(connection, tables, breakdown)
-        yield tables.actor
+        yield tables
     finally:
         tables.drop()
 
@@ -474,12 +478,12 @@ def _reach(connection: Connection, tables: _TempTables, step: int, taken: Select
             distinct_on(*key)).order_by(*key, rows[when.name], rows[event.name])))
 
 
-def _choose_best(connection: Connection, tables: _TempTables) -> None:
-    """`funnel_actor`: per actor, the chain that reaches furthest and, of those, takes its
-    last step first: an actor's first row (in the order of its chains' starts) at the
-    highest level it has."""
+def _choose_best(connection: Connection, tables: _TempTables, lowest: int) -> None:
+    """`funnel_actor`: per actor that reached level `lowest`, the chain that reaches
+    furthest and, of those, takes its last step first: an actor's first row (in the order
+    of its chains' starts) at the highest level it has."""
     actor = tables.actor
-    for step in reversed(range(len(tables.levels))):
+    for step in reversed(range(lowest, len(tables.levels))):
         level = tables.levels[step].c
         chains = select(level.av, level.asess, literal(step + 1, Integer).label("reached"),
                         *(level[f"{name}_{before}"] for name in ("t", "i")
@@ -559,10 +563,17 @@ def _property_text(session: Session, key: str) -> ColumnElement[Any]:
     return Event.properties[key].as_string()
 
 
-def _reached(connection: Connection, actors: Table, steps: int) -> list[int]:
+def _actors_in(connection: Connection, level: Table) -> int:
+    """How many actors have a chain at `level`: its rows are in the order of their actors."""
+    actors = select(level.c.av).group_by(level.c.av, level.c.asess).subquery()
+    return connection.execute(select(func.count()).select_from(actors)).scalar_one()
+
+
+def _reached(connection: Connection, actors: Table, steps: range) -> list[int]:
+    """How many of `actors` reached each of `steps`."""
     row = connection.execute(select(*(
         func.coalesce(func.sum(case((actors.c.reached > step, 1), else_=0)), 0)
-        for step in range(steps)))).one()
+        for step in steps))).one()
     return [int(count) for count in row]
 
 
