@@ -249,14 +249,18 @@ class DefinedEventHit(Base):
     events (write, reindex), so it points at them by id without a foreign key."""
 
     __tablename__ = "defined_event_hit"
-    __table_args__ = (Index(None, "defined_event_id", "session_id", "ts_ms"),
-                      Index(None, "session_id"))
+    __table_args__ = (
+        # A definition's hits in a session (filters), and with their actors (funnels).
+        Index("ix_defined_event_hit_steps", "defined_event_id", "session_id", "ts_ms",
+              "visitor_id", "event_id"),
+        Index(None, "session_id"))
 
     defined_event_id: Mapped[int] = mapped_column(
         ForeignKey("defined_event.id", ondelete="CASCADE"), primary_key=True)
     event_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     session_id: Mapped[str] = mapped_column(ForeignKey("session.id", ondelete="CASCADE"))
     ts_ms: Mapped[int] = mapped_column(BigInteger)
+    visitor_id: Mapped[int | None] = mapped_column(Integer)  # the event's: its session's
 
 
 class Note(Base):

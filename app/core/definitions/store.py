@@ -145,7 +145,8 @@ def _named(session: Session, name: str) -> DefinedEvent:
 
 def _batches(session: Session, rule: DefinitionRule,
              session_id: str | None) -> Iterable[list[Row]]:
-    columns = [Event.id, Event.session_id, Event.ts_ms, Event.url, Event.text]
+    columns = [Event.id, Event.session_id, Event.ts_ms, Event.visitor_id, Event.url,
+               Event.text]
     if rule.selector:
         columns.append(Event.properties)  # the element path: only selectors need it
     statement = select(*columns).where(Event.kind.in_(rule.event_kinds), *_prefilter(rule))
@@ -182,7 +183,7 @@ def _insert_hits(session: Session, defined_id: int, matcher: RuleMatcher,
                  rows: list[Row]) -> None:
     selector = matcher.rule.selector is not None
     hits = [{"defined_event_id": defined_id, "event_id": row.id, "session_id": row.session_id,
-             "ts_ms": row.ts_ms} for row in rows
+             "ts_ms": row.ts_ms, "visitor_id": row.visitor_id} for row in rows
             if matcher.matches(row.url, row.text, row.properties if selector else None)]
     if hits:
         session.execute(insert(DefinedEventHit), hits)

@@ -388,10 +388,9 @@ def _step_source(session: Session, tables: _TempTables, index: int, step: Step,
             hits = [DefinedEventHit.defined_event_id == defined.id]
             if allowed is not None:
                 hits.append(DefinedEventHit.session_id.in_(allowed))
-            return _Source(  # the visitor: the event's, which carries its session's
-                DefinedEventHit.__table__.join(Event, Event.id == DefinedEventHit.event_id),
-                tuple(hits), DefinedEventHit.event_id, Event.visitor_id,
-                DefinedEventHit.session_id, DefinedEventHit.ts_ms)
+            return _Source(DefinedEventHit.__table__, tuple(hits), DefinedEventHit.event_id,
+                           DefinedEventHit.visitor_id, DefinedEventHit.session_id,
+                           DefinedEventHit.ts_ms)
         case _:
             raise TypeError(f"not a funnel step: {step!r}")
     if allowed is not None:

@@ -95,6 +95,42 @@ def test_upgraded_events_carry_their_sessions_visitor(cache_path: Path) -> None:
         cache.close()
 
 
+def test_upgraded_defined_event_hits_carry_their_events_visitor(cache_path: Path) -> None:
+    """Migration 0012 copies each hit's event's visitor onto it, for funnels."""
+    with old_cache(cache_path, "0011") as connection:
+        connection.execute(text(
+            "INSERT INTO organization (id, name, created_ms) VALUES (1, 'Old', 1);"))
+        connection.execute(text("INSERT INTO project (id, organization_id, name, kind, key, "
+                                "created_ms) VALUES (1, 1, 'Shop', 'web', 'k', 1)"))
+        connection.execute(text("INSERT INTO visitor (id, project_id, uid, properties) "
+                                "VALUES (7, 1, 'ann', '{}')"))
+        connection.execute(text("INSERT INTO defined_event (id, name, rule, created_ms) "
+                                "VALUES (1, 'Signed up', '{}', 1)"))
+        for event_id, (session_id, visitor) in enumerate((("known", 7), ("anonymous", None))):
+            connection.execute(text(
+                "INSERT INTO session (id, project_id, visitor_id, start_ms, end_ms, "
+                "duration_ms, active_ms, pages, page_count, event_count, click_count, "
+                "input_count, error_count, source, window_ids, raw_size, stored_size, "
+                "added_ms) VALUES (:id, 1, :visitor, 0, 1, 1, 0, '[]', 0, 1, 0, 0, 0, 'f', "
+                "'[]', 1, 1, 1)"), {"id": session_id, "visitor": visitor})
+            connection.execute(text(
+                "INSERT INTO event (id, session_id, ts_ms, kind, name, visitor_id) "
+                "VALUES (:event, :id, 1, 'custom', 'signup', :visitor)"),
+                {"event": event_id, "id": session_id, "visitor": visitor})
+            connection.execute(text(
+                "INSERT INTO defined_event_hit (defined_event_id, event_id, session_id, ts_ms) "
+                "VALUES (1, :event, :id, 1)"), {"event": event_id, "id": session_id})
+
+    cache = Cache(cache_path)
+    try:
+        with cache.engine.connect() as connection:
+            assert dict(connection.execute(text(
+                "SELECT session_id, visitor_id FROM defined_event_hit")).all()) == {
+                "known": 7, "anonymous": None}
+    finally:
+        cache.close()
+
+
 def test_an_upgrade_that_fails_leaves_the_cache_as_it_was(cache_path: Path) -> None:
     """SQLite runs DDL outside transactions unless told: a migration failing half-way (here
     0011, on a cache whose index it replaces is missing) must not leave its first steps."""
