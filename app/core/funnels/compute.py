@@ -63,6 +63,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    tuple_,
     update,
 )
 from sqlalchemy.dialects.postgresql import distinct_on
@@ -433,13 +434,14 @@ def _steps_taken(source: _Source, tables: _TempTables, step: int,
     """Each event of `step` that continues a chain, as a row of level `step`: the chain is
     the one of its actor, among those that took the previous step before it (by time, then
     id), that started last; it must have started within the window before the event. One
-    seek per event in the previous level (in the join's condition: evaluated once)."""
+    seek per event in the previous level, in the join's condition: evaluated once, and its
+    (start time, start event) is the previous level's key."""
     previous = tables.levels[step - 1].c
     event = select(*_actor(source, funnel), source.ts.label("ts"), source.id.label("id")) \
         .select_from(source.table).where(*source.conditions).subquery("event")
     q = tables.levels[step - 1].alias("q").c
     before_ts, before_id = q[f"t_{step - 1}"], q[f"i_{step - 1}"]
-    chain = (select(q.i_0)
+    chain = (select(q.t_0, q.i_0)
              .where(q.av == event.c.av, q.asess == event.c.asess,
                     or_(before_ts < event.c.ts,
                         and_(before_ts == event.c.ts, before_id < event.c.id)),
@@ -452,7 +454,7 @@ def _steps_taken(source: _Source, tables: _TempTables, step: int,
                    event.c.id.label(f"i_{step}"))
             .join_from(event, tables.levels[step - 1], and_(
                 previous.av == event.c.av, previous.asess == event.c.asess,
-                previous.i_0 == chain))
+                tuple_(previous.t_0, previous.i_0) == chain))
             .where(literal(True)))  # SQLite: no ON CONFLICT right after a join's ON
 
 
