@@ -139,6 +139,10 @@ def test_breakdown_saving_export_and_bad_input(
     calculate(qtbot, view)
     assert view.result is not None and view.result.groups == counted.groups
     assert set(view.chart.groups) == {group.value for group in counted.groups}
+    shown = {group.value: group.actors for group in counted.groups}
+    assert view.chart.labels == [  # each group's bars: its count, then its share of it
+        f"{count:,}" if step == 0 else f"{count / shown[value][0]:.0%}"
+        for value in view.chart.groups for step, count in enumerate(shown[value])]
 
     out = tmp_path / "funnel.csv"
     with qtbot.waitSignal(view.messageShown, timeout=LOAD_MS):

@@ -1,6 +1,7 @@
 """A counted funnel drawn with pyqtgraph: a bar per step with its count and share of the first,
 the drop-off from the step before stacked on it in a paler colour, or grouped bars per device
-type or browser. A click on a bar (or its drop-off) says which step and which part."""
+type or browser, each with its count at the first step and its share of it after. A click
+on a bar (or its drop-off) says which step and which part."""
 
 from __future__ import annotations
 
@@ -49,6 +50,7 @@ class FunnelChart(pg.PlotWidget):
         self.legend: pg.LegendItem | None = None
         self._result: FunnelResult | None = None
         self._groups: list[str | None] = []
+        self._labels: list[str] = []
         self.scene().sigMouseClicked.connect(self._clicked)
 
     @property
@@ -56,8 +58,14 @@ class FunnelChart(pg.PlotWidget):
         """The breakdown groups drawn, in order (the largest first)."""
         return self._groups
 
+    @property
+    def labels(self) -> list[str]:
+        """The texts over the bars, in the order drawn."""
+        return self._labels
+
     def show_result(self, result: FunnelResult, actor_noun: str) -> None:
         self.plot.clear()
+        self._labels = []
         if self.legend is not None:
             self.legend.scene().removeItem(self.legend)
             self.legend = None
@@ -76,11 +84,10 @@ class FunnelChart(pg.PlotWidget):
                                               width=BAR_WIDTH, brush=DROPPED, pen=None))
             for index, step in enumerate(steps):
                 share = "" if step.of_first is None else f"\n{step.of_first:.1%}"
-                label = pg.TextItem(f"{step.actors:,}{share}", color=QColor(30, 30, 30),
-                                    anchor=(0.5, 1.0))
-                label.setPos(index, previous[index])
-                self.plot.addItem(label)
-        peak = max((step.actors for step in steps), default=0) or 1
+                self._label(f"{step.actors:,}{share}", index, previous[index])
+        drawn = [count for group in result.groups for count in group.actors] \
+            if result.groups else [step.actors for step in steps]
+        peak = max(drawn, default=0) or 1
         self.plot.setXRange(-0.6, len(steps) - 0.4, padding=0)
         self.plot.setYRange(0, peak * 1.22, padding=0)
         self.plot.getAxis("bottom").setTicks([[
@@ -97,6 +104,21 @@ class FunnelChart(pg.PlotWidget):
             self.plot.addItem(pg.BarGraphItem(
                 x=x + offset, height=np.array(group.actors, float), width=width * 0.92,
                 brush=GROUP_COLOURS[number], pen=None, name=group.value or "unknown"))
+            # The group's own conversion, so groups of different sizes compare at a glance.
+            entered = group.actors[0]
+            for index, count in enumerate(group.actors):
+                text = f"{count:,}" if index == 0 or not entered else f"{count / entered:.0%}"
+                self._label(text, index + offset, count, small=True)
+
+    def _label(self, text: str, x: float, y: float, *, small: bool = False) -> None:
+        label = pg.TextItem(text, color=QColor(30, 30, 30), anchor=(0.5, 1.0))
+        if small:
+            font = label.textItem.font()
+            font.setPointSizeF(font.pointSizeF() * 0.8)
+            label.setFont(font)
+        label.setPos(x, y)
+        self.plot.addItem(label)
+        self._labels.append(text)
 
     def _clicked(self, event: object) -> None:
         result = self._result
