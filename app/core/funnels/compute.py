@@ -20,7 +20,9 @@ windowFunnel walks one actor's events, but over all actors at once):
    finds every actor's furthest step, and each kept chain is the earliest-next-step walk
    from its start. Rows carry the time and event of every step so far.
 3. `funnel_actor`: per actor, its first chain (in order of start) at the highest level it
-   has: the one reaching furthest that takes its last step first.
+   has: the one reaching furthest that takes its last step first. Those who took the first
+   step alone are left out unless a breakdown or that step's list needs them: the first
+   step's count is that of the actors in level 0.
 4. Counts, medians and breakdowns aggregate `funnel_actor`; the lists of actors behind a
    bar read it, and find the session of the step's event.
 
@@ -47,7 +49,6 @@ from sqlalchemy import (
     Column,
     ColumnElement,
     Connection,
-    Index,
     Integer,
     MetaData,
     Select,
@@ -200,7 +201,7 @@ def compute_funnel(session: Session, query: FunnelQuery,
     FilterError) for a step or filter that cannot be used."""
     funnel = query.funnel
     # Only a breakdown needs the actors who took the first step alone, one by one.
-    with _actor_table(session, query, breakdown, lowest=0 if breakdown else 1) as tables:
+    with _funnel_tables(session, query, breakdown, lowest=0 if breakdown else 1) as tables:
         connection = session.connection()
         actors = tables.actor
         reached = [_actors_in(connection, tables.levels[0]),
@@ -231,7 +232,7 @@ def funnel_actors(session: Session, query: FunnelQuery, step_index: int, *,
     one `group` (a device type or browser; None: unknown)."""
     if not 0 <= step_index < len(query.funnel.steps):
         raise FunnelError(f"the funnel has no step {step_index + 1}")
-    with _actor_table(session, query, breakdown, lowest=min(step_index, 1)) as tables:
+    with _funnel_tables(session, query, breakdown, lowest=min(step_index, 1)) as tables:
         actors = tables.actor
         moment_ts, moment_event = actors.c[f"t_{step_index}"], actors.c[f"i_{step_index}"]
         visitor = func.nullif(actors.c.av, 0)
@@ -254,7 +255,7 @@ def funnel_actors(session: Session, query: FunnelQuery, step_index: int, *,
 
 
 @contextmanager
-def _actor_table(session: Session, query: FunnelQuery, breakdown: Breakdown | None, *,
+def _funnel_tables(session: Session, query: FunnelQuery, breakdown: Breakdown | None, *,
                  lowest: int) -> Iterator[_TempTables]:
     """The levels, and `funnel_actor`: per actor whose best chain took step `lowest` or
     further, how far it reached and when it took each step, with which event (the temporary
@@ -295,7 +296,7 @@ class _TempTables:
         self.sqlite = connection.dialect.name == "sqlite"
         metadata = MetaData()
 
-        def temporary(name: str, *columns: Column[Any] | Index, **options: Any) -> Table:
+        def temporary(name: str, *columns: Column[Any], **options: Any) -> Table:
             table = Table(name, metadata, *columns, prefixes=["TEMPORARY"], **options)
             table.drop(connection, checkfirst=True)  # left by a computation that failed
             table.create(connection)
