@@ -205,3 +205,22 @@ def test_the_list_filters_keep_the_sessions_counted_unless_unticked(
     view.list_filter.setChecked(False)
     calculate(qtbot, view)
     assert view.result.steps == everyone.steps
+
+    # Saved with the list's conditions, a funnel counts within them when opened again,
+    # whatever the list shows then.
+    view.list_filter.setChecked(True)
+    with qtbot.waitSignal(view.messageShown, timeout=LOAD_MS):
+        view.save_as("On phones")
+    window.filter_bar.set_filter(EVERY_SESSION)
+    other = window.open_funnel()
+    assert other is not None
+    qtbot.waitUntil(lambda: other.saved_box.count() == 2, timeout=LOAD_MS)
+    assert other.saved_filter.isHidden()
+    with qtbot.waitSignal(other.counted, timeout=LOAD_MS):
+        other.saved_box.setCurrentIndex(1)
+    assert other.result is not None and other.result.steps == on_phones.steps
+    assert other.saved_filter.isVisible() and "device=mobile" in other.saved_filter.text()
+    other.saved_box.setCurrentIndex(0)  # an unsaved funnel: the list's conditions alone
+    assert other.saved_filter.isHidden()
+    calculate(qtbot, other)
+    assert other.result.steps == everyone.steps

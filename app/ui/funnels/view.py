@@ -44,6 +44,8 @@ from app.core.funnels.export import write_funnel_csv
 from app.core.funnels.steps import Funnel, FunnelError, parse_window, window_text
 from app.core.funnels.store import SavedFunnel, delete_funnel, list_funnels, save_funnel
 from app.core.heatmaps.pages import pages_shown
+from app.core.search.conditions import SessionFilter
+from app.core.search.grammar import shell_filters
 from app.ui.choice_box import choice_box
 from app.ui.date_range import DateRange
 from app.ui.export_file import export_file
@@ -102,10 +104,19 @@ class FunnelView(QWidget):
         return Funnel(self.steps.steps(), parse_window(self.window_box.currentText()),
                       self.by_box.currentData())
 
+    def scope(self) -> tuple[int | None, SessionFilter]:
+        """The project and conditions to count within: the saved funnel's own conditions
+        (if one is chosen) and, when ticked, the session list's."""
+        project_id, search = self.list_filter.scope()
+        saved: SavedFunnel | None = self.saved_box.currentData()
+        if saved is not None:
+            search = SessionFilter((*saved.filter.conditions, *search.conditions))
+        return project_id, search
+
     def calculate(self) -> None:
         try:
             funnel = self.funnel()
-            project_id, search = self.list_filter.scope()
+            project_id, search = self.scope()
             query = FunnelQuery(funnel, self.dates.after_ms(), self.dates.before_ms(), search,
                                 project_id)
         except FunnelError as exc:
@@ -209,9 +220,13 @@ class FunnelView(QWidget):
         return dialog
 
     def _save(self, name: str, funnel: Funnel) -> None:
+        """Saved with the conditions it is counted within, so it counts the same when opened
+        again, whatever the list shows then."""
+        _project, search = self.scope()
+
         def work(context: TaskContext) -> SavedFunnel:
             with context.cache.session() as session:
-                return save_funnel(session, name, funnel)
+                return save_funnel(session, name, funnel, search)
 
         self._tasks.run("Save the funnel", work, lambda saved: (
             self.messageShown.emit(f"Saved the funnel {saved.name!r}"),
@@ -247,17 +262,24 @@ class FunnelView(QWidget):
         if select is not None:
             self.saved_box.setCurrentIndex(max(0, self.saved_box.findText(select)))
         self.saved_box.blockSignals(False)
-        self.delete_button.setEnabled(self.saved_box.currentIndex() > 0)
+        self._show_saved_filter()
 
     def _saved_chosen(self) -> None:
         saved: SavedFunnel | None = self.saved_box.currentData()
-        self.delete_button.setEnabled(saved is not None)
+        self._show_saved_filter()
         if saved is None:
             return
         self.steps.set_steps(saved.funnel.steps)
         self.window_box.setCurrentText(window_text(saved.funnel.window_ms))
         self.by_box.setCurrentIndex(self.by_box.findData(saved.funnel.by))
         self.calculate()
+
+    def _show_saved_filter(self) -> None:
+        saved: SavedFunnel | None = self.saved_box.currentData()
+        self.delete_button.setEnabled(saved is not None)
+        conditions = shell_filters(saved.filter) if saved is not None else []
+        self.saved_filter.setText("Saved with sessions where " + ", ".join(conditions))
+        self.saved_filter.setVisible(bool(conditions))
 
     # Showing -----------------------------------------------------------------------------
 
@@ -332,6 +354,11 @@ class FunnelView(QWidget):
         saved_row.addWidget(self.saved_box, stretch=1)
         saved_row.addWidget(self.save_button)
         saved_row.addWidget(self.delete_button)
+        self.saved_filter = QLabel()
+        self.saved_filter.setWordWrap(True)
+        self.saved_filter.setToolTip("A saved funnel counts within the conditions it was "
+                                     "saved with, and the list's when that box is ticked.")
+        self.saved_filter.hide()
 
         self.steps = StepsEditor()
         self.window_box = QComboBox()
@@ -358,6 +385,7 @@ class FunnelView(QWidget):
         left = QVBoxLayout(definition)
         left.setContentsMargins(0, 0, 6, 0)
         left.addLayout(saved_row)
+        left.addWidget(self.saved_filter)
         left.addWidget(QLabel("<b>Steps</b>, in order"))
         left.addWidget(self.steps)
         left.addLayout(form)
