@@ -66,53 +66,54 @@ def test_old_cache_is_upgraded_and_keeps_its_data(cache_path: Path) -> None:
         cache.close()
 
 
-def test_upgraded_events_carry_their_sessions_visitor(cache_path: Path) -> None:
-    """Migration 0011 copies each session's visitor onto its events, for funnels."""
-    with old_cache(cache_path, "0010") as connection:
-        connection.execute(text(
-            "INSERT INTO organization (id, name, created_ms) VALUES (1, 'Old', 1);"))
-        connection.execute(text("INSERT INTO project (id, organization_id, name, kind, key, "
-                                "created_ms) VALUES (1, 1, 'Shop', 'web', 'k', 1)"))
-        connection.execute(text("INSERT INTO visitor (id, project_id, uid, properties) "
-                                "VALUES (7, 1, 'ann', '{}')"))
-        for session_id, visitor in (("known", 7), ("anonymous", None)):
-            connection.execute(text(
-                "INSERT INTO session (id, project_id, visitor_id, start_ms, end_ms, "
-                "duration_ms, active_ms, pages, page_count, event_count, click_count, "
-                "input_count, error_count, source, window_ids, raw_size, stored_size, "
-                "added_ms) VALUES (:id, 1, :visitor, 0, 1, 1, 0, '[]', 0, 1, 0, 0, 0, 'f', "
-                "'[]', 1, 1, 1)"), {"id": session_id, "visitor": visitor})
-            connection.execute(text("INSERT INTO event (session_id, ts_ms, kind, name) "
-                                    "VALUES (:id, 1, 'custom', 'signup')"), {"id": session_id})
+KNOWN_AND_ANONYMOUS = (("known", 7), ("anonymous", None))  # sessions and their visitors
 
+
+def add_old_sessions(connection: Connection) -> None:
+    """A project with a session of visitor 7 and a session without a visitor, as an older
+    schema holds them."""
+    connection.execute(text("INSERT INTO organization (id, name, created_ms) VALUES (1, 'Old', 1)"))
+    connection.execute(text("INSERT INTO project (id, organization_id, name, kind, key, "
+                            "created_ms) VALUES (1, 1, 'Shop', 'web', 'k', 1)"))
+    connection.execute(text("INSERT INTO visitor (id, project_id, uid, properties) "
+                            "VALUES (7, 1, 'ann', '{}')"))
+    for session_id, visitor in KNOWN_AND_ANONYMOUS:
+        connection.execute(text(
+            "INSERT INTO session (id, project_id, visitor_id, start_ms, end_ms, "
+            "duration_ms, active_ms, pages, page_count, event_count, click_count, "
+            "input_count, error_count, source, window_ids, raw_size, stored_size, "
+            "added_ms) VALUES (:id, 1, :visitor, 0, 1, 1, 0, '[]', 0, 1, 0, 0, 0, 'f', "
+            "'[]', 1, 1, 1)"), {"id": session_id, "visitor": visitor})
+
+
+def visitors_after_upgrade(cache_path: Path, table: str) -> dict[str, int | None]:
+    """Each session's visitor as `table`'s rows carry it once the cache is opened."""
     cache = Cache(cache_path)
     try:
         with cache.engine.connect() as connection:
-            assert dict(connection.execute(text(
-                "SELECT session_id, visitor_id FROM event")).all()) == {
-                "known": 7, "anonymous": None}
+            return dict(connection.execute(text(
+                f"SELECT session_id, visitor_id FROM {table}")).all())
     finally:
         cache.close()
+
+
+def test_upgraded_events_carry_their_sessions_visitor(cache_path: Path) -> None:
+    """Migration 0011 copies each session's visitor onto its events, for funnels."""
+    with old_cache(cache_path, "0010") as connection:
+        add_old_sessions(connection)
+        for session_id, _visitor in KNOWN_AND_ANONYMOUS:
+            connection.execute(text("INSERT INTO event (session_id, ts_ms, kind, name) "
+                                    "VALUES (:id, 1, 'custom', 'signup')"), {"id": session_id})
+    assert visitors_after_upgrade(cache_path, "event") == dict(KNOWN_AND_ANONYMOUS)
 
 
 def test_upgraded_defined_event_hits_carry_their_events_visitor(cache_path: Path) -> None:
     """Migration 0012 copies each hit's event's visitor onto it, for funnels."""
     with old_cache(cache_path, "0011") as connection:
-        connection.execute(text(
-            "INSERT INTO organization (id, name, created_ms) VALUES (1, 'Old', 1);"))
-        connection.execute(text("INSERT INTO project (id, organization_id, name, kind, key, "
-                                "created_ms) VALUES (1, 1, 'Shop', 'web', 'k', 1)"))
-        connection.execute(text("INSERT INTO visitor (id, project_id, uid, properties) "
-                                "VALUES (7, 1, 'ann', '{}')"))
+        add_old_sessions(connection)
         connection.execute(text("INSERT INTO defined_event (id, name, rule, created_ms) "
                                 "VALUES (1, 'Signed up', '{}', 1)"))
-        for event_id, (session_id, visitor) in enumerate((("known", 7), ("anonymous", None))):
-            connection.execute(text(
-                "INSERT INTO session (id, project_id, visitor_id, start_ms, end_ms, "
-                "duration_ms, active_ms, pages, page_count, event_count, click_count, "
-                "input_count, error_count, source, window_ids, raw_size, stored_size, "
-                "added_ms) VALUES (:id, 1, :visitor, 0, 1, 1, 0, '[]', 0, 1, 0, 0, 0, 'f', "
-                "'[]', 1, 1, 1)"), {"id": session_id, "visitor": visitor})
+        for event_id, (session_id, visitor) in enumerate(KNOWN_AND_ANONYMOUS):
             connection.execute(text(
                 "INSERT INTO event (id, session_id, ts_ms, kind, name, visitor_id) "
                 "VALUES (:event, :id, 1, 'custom', 'signup', :visitor)"),
@@ -120,15 +121,7 @@ def test_upgraded_defined_event_hits_carry_their_events_visitor(cache_path: Path
             connection.execute(text(
                 "INSERT INTO defined_event_hit (defined_event_id, event_id, session_id, ts_ms) "
                 "VALUES (1, :event, :id, 1)"), {"event": event_id, "id": session_id})
-
-    cache = Cache(cache_path)
-    try:
-        with cache.engine.connect() as connection:
-            assert dict(connection.execute(text(
-                "SELECT session_id, visitor_id FROM defined_event_hit")).all()) == {
-                "known": 7, "anonymous": None}
-    finally:
-        cache.close()
+    assert visitors_after_upgrade(cache_path, "defined_event_hit") == dict(KNOWN_AND_ANONYMOUS)
 
 
 def test_an_upgrade_that_fails_leaves_the_cache_as_it_was(cache_path: Path) -> None:
