@@ -268,8 +268,9 @@ def _funnel_tables(session: Session, query: FunnelQuery, breakdown: Breakdown | 
         allowed = _allowed_sessions(session, query, tables)
         sources = [_step_source(session, tables, index, step, allowed)
                    for index, step in enumerate(funnel.steps)]
+        starts = _starts(sources[0], query, with_session=breakdown is not None)
         connection.execute(insert(tables.levels[0]).from_select(
-            ["av", "asess", "t_0", "i_0"], _starts(sources[0], query)))
+            [column.name for column in starts.selected_columns], starts))
         for step in range(1, steps):
             _reach(connection, tables, step, _steps_taken(sources[step], tables, step, funnel))
         _choose_best(connection, tables, lowest)
@@ -319,6 +320,7 @@ class _TempTables:
         # seek for the next step reads the actor's last rows only.
         self.levels = [temporary(
             f"funnel_level_{step}", *actor_key(*_chain_columns(step, key=True)),
+            *((Column("s_0", Text),) if step == 0 else ()),  # a start's session: breakdowns
             sqlite_with_rowid=False)
             for step in range(steps)]
         # Per actor, its best chain (the steps beyond `reached` are NULL).
@@ -419,10 +421,13 @@ def _actor(source: _Source, funnel: Funnel) -> tuple[Any, Any]:
             case((own_session, source.session), else_=literal("")).label("asess"))
 
 
-def _starts(source: _Source, query: FunnelQuery) -> Select[Any]:
-    """Every event of the first step within the range: where chains start."""
-    starts = select(*_actor(source, query.funnel), source.ts, source.id) \
-        .select_from(source.table).where(*source.conditions)
+def _starts(source: _Source, query: FunnelQuery, *, with_session: bool) -> Select[Any]:
+    """Every event of the first step within the range: where chains start (with its
+    session, for a breakdown)."""
+    columns = [*_actor(source, query.funnel), source.ts.label("t_0"), source.id.label("i_0")]
+    if with_session:
+        columns.append(source.session.label("s_0"))
+    starts = select(*columns).select_from(source.table).where(*source.conditions)
     if query.after_ms is not None:
         starts = starts.where(source.ts >= query.after_ms)
     if query.before_ms is not None:
@@ -503,11 +508,12 @@ def _choose_best(connection: Connection, tables: _TempTables, lowest: int) -> No
 
 def _break_down(connection: Connection, tables: _TempTables, breakdown: Breakdown) -> None:
     """Each actor's device type or browser: that of the session of its first step."""
-    actor = tables.actor.c
+    actor, start = tables.actor.c, tables.levels[0].c
     connection.execute(update(tables.actor).values(attribute=(
         select(BREAKDOWN_COLUMNS[breakdown])
-        .join_from(Event, RecordedSession, RecordedSession.id == Event.session_id)
-        .where(Event.id == actor.i_0).scalar_subquery())))
+        .join_from(tables.levels[0], RecordedSession, RecordedSession.id == start.s_0)
+        .where(start.av == actor.av, start.asess == actor.asess, start.t_0 == actor.t_0,
+               start.i_0 == actor.i_0).scalar_subquery())))
 
 
 def _values(session: Session, tables: _TempTables, index: int, column: str, kind: str,
