@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Signal
+from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QColor
 
 from app.core.funnels.compute import FunnelResult
@@ -116,6 +116,11 @@ class FunnelChart(pg.PlotWidget):
             font = label.textItem.font()
             font.setPointSizeF(font.pointSizeF() * 0.8)
             label.setFont(font)
+        document = label.textItem.document()  # each line centred over the bar
+        option = document.defaultTextOption()
+        option.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        document.setDefaultTextOption(option)
+        document.setTextWidth(document.idealWidth())
         label.setPos(x, y)
         self.plot.addItem(label)
         self._labels.append(text)
