@@ -73,3 +73,13 @@ def postgres_url(postgres_server: str) -> Iterator[str]:
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture
+def postgres_cache(postgres_url: str) -> Iterator[object]:
+    """A cache in a fresh database on the test PostgreSQL server, closed afterwards."""
+    from app.core.cache.database import Cache
+
+    opened = Cache(postgres_url)
+    yield opened
+    opened.close()

@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import random
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -353,14 +352,10 @@ def test_csv_export(shop: Cache) -> None:
 
 
 @pytest.fixture
-def postgres_shop(postgres_url: str) -> Iterator[Cache]:
-    cache = Cache(postgres_url)
-    try:
-        with cache.session() as session:
-            add_sessions(session, SESSIONS)
-        yield cache
-    finally:
-        cache.close()
+def postgres_shop(postgres_cache: Cache) -> Cache:
+    with postgres_cache.session() as session:
+        add_sessions(session, SESSIONS)
+    return postgres_cache
 
 
 @pytest.mark.postgres

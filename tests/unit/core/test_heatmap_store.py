@@ -283,22 +283,19 @@ def test_a_page_of_unknown_size_still_counts(cache: Cache, tmp_path: Path) -> No
 
 
 @pytest.mark.postgres
-def test_heatmaps_on_postgres(postgres_url: str, tmp_path: Path) -> None:
-    cache = Cache(postgres_url)
-    try:
-        put(cache, tmp_path, "desktop", visit(T0, scroll_y=800))
-        put(cache, tmp_path, "phone", visit(T0 + 1_000, HOME + "?a_b=1", width=390,
-                                            clicks=((5, 5), (6, 6)),
-                                            extra=(console(T0 + 1_500, "error", "x"),)))
-        points = collect(cache, "shop.test")
-        assert points.session_count == 2 and sorted(points.clicks.y.tolist()) == [5, 6, 850]
-        assert len(points.clicks.selectors) == 2
-        assert sources(cache, collect(cache, "a_b=", rule="substring")) == ["phone"]
-        assert sources(cache, collect(cache, device="mobile",
-                                      filter=SessionFilter((HAS_ERRORS,)))) == ["phone"]
-        with cache.session() as session:
-            session.execute(update(RecordedSession).values(points_version=0))
-        assert update_points(cache).sessions == 2
-        assert len(collect(cache).clicks) == 3
-    finally:
-        cache.close()
+def test_heatmaps_on_postgres(postgres_cache: Cache, tmp_path: Path) -> None:
+    cache = postgres_cache
+    put(cache, tmp_path, "desktop", visit(T0, scroll_y=800))
+    put(cache, tmp_path, "phone", visit(T0 + 1_000, HOME + "?a_b=1", width=390,
+                                        clicks=((5, 5), (6, 6)),
+                                        extra=(console(T0 + 1_500, "error", "x"),)))
+    points = collect(cache, "shop.test")
+    assert points.session_count == 2 and sorted(points.clicks.y.tolist()) == [5, 6, 850]
+    assert len(points.clicks.selectors) == 2
+    assert sources(cache, collect(cache, "a_b=", rule="substring")) == ["phone"]
+    assert sources(cache, collect(cache, device="mobile",
+                                  filter=SessionFilter((HAS_ERRORS,)))) == ["phone"]
+    with cache.session() as session:
+        session.execute(update(RecordedSession).values(points_version=0))
+    assert update_points(cache).sessions == 2
+    assert len(collect(cache).clicks) == 3

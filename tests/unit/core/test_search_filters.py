@@ -3,7 +3,6 @@ PostgreSQL), through the session list's own queries."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -302,14 +301,10 @@ def test_imported_sessions_are_found_by_their_pages(cache: Cache, rrweb_fixtures
 
 
 @pytest.fixture
-def postgres_shop(postgres_url: str) -> Iterator[Cache]:
-    cache = Cache(postgres_url)
-    try:
-        with cache.session() as session:
-            add_sessions(session, SESSIONS)
-        yield cache
-    finally:
-        cache.close()
+def postgres_shop(postgres_cache: Cache) -> Cache:
+    with postgres_cache.session() as session:
+        add_sessions(session, SESSIONS)
+    return postgres_cache
 
 
 @pytest.mark.postgres
