@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import main
+from tests.support.cli import run
 
 SPANS = {  # event count and duration (ms) per fixture, as SOURCES.md lists them
     "recording_snapshots.jsonl": (49, 1682952392745 - 1682952380877),
@@ -20,12 +20,6 @@ SPANS = {  # event count and duration (ms) per fixture, as SOURCES.md lists them
     "style-sheet-rule-events.json": (10, None), "dom-with-scripts.json": (3, None),
     "capacitor.json": (1, 0),
 }
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_import_then_sessions_json_match_the_sources(capsys: pytest.CaptureFixture[str],

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import main
 from app.core.cache.database import Cache
+from tests.support.cli import run
 from tests.unit.core.test_funnels import SESSIONS, add_sessions
 
 STEPS = ["--step", "pageview:/a", "--step", "event:b", "--step", "click-text:GO"]
@@ -22,12 +22,6 @@ def shop(cache_path: Path) -> str:
         add_sessions(session, SESSIONS)
     cache.close()
     return str(cache_path)
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_counts_table_json_and_csv(shop: str, capsys: pytest.CaptureFixture[str],

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import main
 from app.core.cache.database import Cache
 from app.core.demo import load_demo_sessions
+from tests.support.cli import run
 
 
 @pytest.fixture
@@ -18,12 +18,6 @@ def demo(cache_path: Path) -> str:
     load_demo_sessions(cache, 12)
     cache.close()
     return str(cache_path)
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def ids(capsys: pytest.CaptureFixture[str], cache: str, *filters: str) -> set[str]:
