@@ -146,8 +146,8 @@ class Event(Base):
     __tablename__ = "event"
     __table_args__ = (
         Index(None, "session_id", "ts_ms"),
-        # Events by kind and name (a page's URL, a custom event's name), and for funnels
-        # (funnels/compute.py) an actor's next one in time read off the index alone.
+        # Events by kind and name (a page's URL, a custom event's name); a funnel step's
+        # events with their actor and time read off the index alone (funnels/compute.py).
         Index("ix_event_steps", "kind", "name", "visitor_id", "session_id", "ts_ms"),
         # The sessions with an event of a kind, or whether one session has one, read off
         # the index alone (search/clauses.py).
