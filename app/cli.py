@@ -212,17 +212,15 @@ def _export(cache, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-
 
 
 def _sessions(cache, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
-    from app.core.cache.queries import SessionQuery, list_projects, list_sessions
+    from app.core.cache.queries import SessionQuery, find_project_id, list_sessions
 
-    with cache.read_session() as session:
-        project_id = None
-        if args.project is not None:
-            matches = [p for p in list_projects(session)
-                       if args.project in (p.name, str(p.id))]
-            if not matches:
-                print(f"tapeview: no project {args.project!r}", file=sys.stderr)
-                return 1
-            project_id = matches[0].id
+    project_id = None
+    if args.project is not None:
+        with cache.read_session() as session:
+            project_id = find_project_id(session, args.project)
+        if project_id is None:
+            print(f"tapeview: no project {args.project!r}", file=sys.stderr)
+            return 1
     search = session_filter(cache, args)
     if search is None:
         return 2

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.cli_search import print_json
 from app.core.cache.database import Cache
-from app.core.cache.queries import list_projects
+from app.core.cache.queries import find_project_id
 from app.core.display import duration
 from app.core.funnels.compute import (
     Breakdown,
@@ -165,10 +165,10 @@ def _moment(key: str, value: str | None) -> int | None:
 
 
 def _project_id(session: Session, name_or_id: str) -> int:
-    matches = [p for p in list_projects(session) if name_or_id in (p.name, str(p.id))]
-    if not matches:
+    project_id = find_project_id(session, name_or_id)
+    if project_id is None:
         raise FunnelError(f"no project {name_or_id!r}")
-    return matches[0].id
+    return project_id
 
 
 def _print_table(result: FunnelResult) -> None:

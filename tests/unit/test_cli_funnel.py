@@ -30,6 +30,10 @@ def test_counts_table_json_and_csv(shop: str, capsys: pytest.CaptureFixture[str]
     assert code == 0
     assert "3. Click “GO”" in out and "8 visitors entered within 1m windows; 3 converted " \
         "(37.5%); median time to convert 0:20" in out
+    for project in ("Shop", "1"):  # by name or id: the only project
+        code, out, _ = run(capsys, "--cache", shop, "funnel", *STEPS, "--window", "60s",
+                           "--project", project, "--json")
+        assert [step["actors"] for step in json.loads(out)["steps"]] == [8, 6, 3]
     code, out, _ = run(capsys, "--cache", shop, "funnel", *STEPS, "--window", "1m",
                        "--by", "session", "--breakdown", "device", "--json",
                        "--csv", str(tmp_path / "f.csv"))
@@ -63,6 +67,7 @@ def test_saved_funnels_and_the_actors_behind_a_bar(shop: str,
     (["--funnel", "Nope"], "no funnel is saved as 'Nope'"),
     ([*STEPS, "--filter", "device=fridge"], "unknown device type"),
     ([*STEPS, "--after", "yesterday"], "not a date"),
+    ([*STEPS, "--project", "Nope"], "no project 'Nope'"),
 ])
 def test_bad_input_is_named(shop: str, capsys: pytest.CaptureFixture[str], args: list[str],
                             message: str) -> None:

@@ -31,6 +31,8 @@ def test_filters_segments_and_defined_events_from_the_shell(
     every = ids(capsys, demo)
     mobile = ids(capsys, demo, "--filter", "device=mobile")
     assert 0 < len(mobile) < len(every)
+    assert ids(capsys, demo, "--project", "Demo shop") == every
+    assert ids(capsys, demo, "--project", "1") == every
 
     code, out, _ = run(capsys, "--cache", demo, "define-event", "Cart page", "--url", "/cart")
     assert code == 0 and "Defined 'Cart page' (pageview of /cart (simple)): found" in out
@@ -58,6 +60,7 @@ def test_filters_segments_and_defined_events_from_the_shell(
 @pytest.mark.parametrize("args, says", [
     (("sessions", "--filter", "durationn>3"), 'unknown filter "durationn"'),
     (("sessions", "--segment", "Nope"), "no segment is named 'Nope'"),
+    (("sessions", "--project", "Nope"), "no project 'Nope'"),
     (("define-event", "Nothing"), "needs a CSS selector, a text or a URL"),
     (("define-event", "Hover", "--selector", "a:hover"), "cannot be used"),
 ])

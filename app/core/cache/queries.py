@@ -178,6 +178,17 @@ def list_projects(session: Session) -> list[ProjectInfo]:
     return [ProjectInfo(*row) for row in session.execute(statement)]
 
 
+def find_project_id(session: Session, name_or_id: str) -> int | None:
+    """A project by its name or id, as the shell's --project gives it (the first in the
+    order `list_projects` lists them when names repeat across organizations)."""
+    wanted = [Project.name == name_or_id]
+    if name_or_id.isdigit():
+        wanted.append(Project.id == int(name_or_id))
+    return session.scalars(
+        select(Project.id).join(Organization, Project.organization_id == Organization.id)
+        .where(or_(*wanted)).order_by(Organization.name, Project.name).limit(1)).first()
+
+
 @dataclass
 class EventInfo:
     """One row of a session's events index, timed from the session's start."""
