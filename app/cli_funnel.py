@@ -30,7 +30,7 @@ from app.core.funnels.steps import (
     window_text,
 )
 from app.core.funnels.store import find_funnel, save_funnel
-from app.core.search.conditions import SessionFilter, StartedBetween
+from app.core.search.conditions import StartedBetween
 from app.core.search.errors import FilterError
 from app.core.search.grammar import FILTER_GRAMMAR, parse_filter, parse_filters
 
@@ -141,7 +141,7 @@ def _query(cache: Cache, args: argparse.Namespace) -> FunnelQuery:
             funnel = Funnel(funnel.steps,
                             parse_window(args.window) if args.window else funnel.window_ms,
                             args.by or funnel.by)
-            search = SessionFilter((*saved.filter.conditions, *search.conditions))
+            search = saved.filter.joining(search)
         else:
             funnel = Funnel(tuple(parse_step(text) for text in args.steps),
                             parse_window(args.window) if args.window else DEFAULT_WINDOW_MS,

@@ -78,7 +78,7 @@ def session_filter(cache: Cache, args: argparse.Namespace) -> Any:
                 segment = find_segment(session, args.segment)
                 if segment is None:
                     raise SegmentError(f"no segment is named {args.segment!r}")
-                search = type(search)((*segment.filter.conditions, *search.conditions))
+                search = segment.filter.joining(search)
             if args.save_segment:
                 create_segment(session, args.save_segment, search)
                 print(f"tapeview: saved segment {args.save_segment!r}", file=sys.stderr)

@@ -162,6 +162,10 @@ class SessionFilter:
     def removing(self, condition: Condition) -> SessionFilter:
         return SessionFilter(tuple(c for c in self.conditions if c != condition))
 
+    def joining(self, other: SessionFilter) -> SessionFilter:
+        """Both filters' conditions (a saved segment's or funnel's, then those given)."""
+        return SessionFilter((*self.conditions, *other.conditions))
+
 
 def _single_line(label: str, text: str) -> None:
     if any(character in text for character in "\t\r\n"):

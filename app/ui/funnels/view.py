@@ -110,7 +110,7 @@ class FunnelView(QWidget):
         project_id, search = self.list_filter.scope()
         saved: SavedFunnel | None = self.saved_box.currentData()
         if saved is not None:
-            search = SessionFilter((*saved.filter.conditions, *search.conditions))
+            search = saved.filter.joining(search)
         return project_id, search
 
     def calculate(self) -> None:
