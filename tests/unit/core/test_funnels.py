@@ -1,17 +1,23 @@
-"""Funnels counted in SQL over a constructed event set, against counts worked out by hand:
+"""Funnels counted over a constructed event set, against counts worked out by hand:
 out-of-order and repeated steps, a window exceeded, a visitor crossing sessions, a session
-without a visitor; breakdowns, the actors behind a bar, saved funnels and the CSV."""
+without a visitor; breakdowns, the actors behind a bar, saved funnels and the CSV. Counts
+are checked both ways SQLite counts them: by the compiled aggregate, and by the SQL levels
+(PostgreSQL's way, and SQLite's where the aggregate was not built)."""
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import random
+import sqlite3
+import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.core.cache.database import Cache
@@ -19,6 +25,7 @@ from app.core.cache.models import Event, RecordedSession
 from app.core.cache.writing import get_or_create_project, get_or_create_visitor
 from app.core.definitions.rules import DefinitionRule
 from app.core.definitions.store import define_event
+from app.core.funnels import window_funnel
 from app.core.funnels.compute import FunnelQuery, compute_funnel, funnel_actors
 from app.core.funnels.export import write_funnel_csv
 from app.core.funnels.steps import (
@@ -117,6 +124,31 @@ def add_sessions(session: Session, sessions: list[Made]) -> None:
                         for at, kind, name, text, properties in made.events)
 
 
+@pytest.fixture(params=["aggregate", "levels"])
+def counting(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Which way SQLite counts: the compiled aggregate, or the SQL levels."""
+    if request.param == "levels":
+        monkeypatch.setattr(window_funnel, "loaded", lambda _connection: False)
+    elif window_funnel.compiled_library() is None:
+        pytest.skip("window_funnel.c was not built (setup.py: a C compiler and SQLite's "
+                    "headers, Debian's libsqlite3-dev)")
+    return str(request.param)
+
+
+both_ways = pytest.mark.usefixtures("counting")
+
+
+def test_the_built_aggregate_is_loaded_into_sqlite_connections(cache: Cache) -> None:
+    if window_funnel.compiled_library() is None:
+        pytest.skip("window_funnel.c was not built (setup.py: a C compiler and SQLite's "
+                    "headers, Debian's libsqlite3-dev)")
+    with cache.read_session() as session:
+        assert window_funnel.loaded(session.connection())
+        # ... and only for the aggregate: extensions are off again.
+        with pytest.raises(OperationalError, match="not authorized"):
+            session.connection().exec_driver_sql("SELECT load_extension('x')")
+
+
 @pytest.fixture
 def shop(cache: Cache) -> Cache:
     with cache.session() as session:
@@ -130,6 +162,7 @@ def counts(cache: Cache, funnel: Funnel = FUNNEL, **query: Any) -> list[int]:
     return [step.actors for step in result.steps]
 
 
+@both_ways
 def test_counts_per_visitor_by_hand(shop: Cache) -> None:
     with shop.read_session() as session:
         result = compute_funnel(session, FunnelQuery(FUNNEL))
@@ -143,11 +176,13 @@ def test_counts_per_visitor_by_hand(shop: Cache) -> None:
     assert result.to_json()["steps"][1]["label"] == "Event b"
 
 
+@both_ways
 def test_counts_per_session_by_hand(shop: Cache) -> None:
     # s5a takes A alone and s5b never does: V5's chain does not cross sessions here.
     assert counts(shop, Funnel((A, B, C), 60 * S, by="session")) == [8, 5, 2]
 
 
+@both_ways
 def test_a_repeated_step_needs_an_event_of_its_own(shop: Cache) -> None:
     assert counts(shop, Funnel((A, B, A), 60 * S)) == [8, 6, 1]  # only V7 sees A again
     # Two pageviews of /a within an hour: V3 (0 and 100 s) and V7 (0 and 20 s); the same
@@ -155,6 +190,7 @@ def test_a_repeated_step_needs_an_event_of_its_own(shop: Cache) -> None:
     assert counts(shop, Funnel((A, PageviewStep("/A", "substring")), 3_600 * S)) == [8, 2]
 
 
+@both_ways
 def test_events_of_one_moment_follow_in_the_order_they_were_recorded(cache: Cache) -> None:
     """A click and the event it fires share a millisecond: the one recorded first (the
     lower id) comes first."""
@@ -200,6 +236,11 @@ def walked_by_hand(cache: Cache, funnel: Funnel) -> dict[str, list[int]]:
     return best
 
 
+def median(values: list[int]) -> float | None:
+    return float(statistics.median(values)) if values else None
+
+
+@both_ways
 @pytest.mark.parametrize("seed", range(6))
 def test_counts_and_chains_agree_with_the_definition(cache: Cache, seed: int) -> None:
     """Random sessions full of ties, repeats, steps out of order and windows missed."""
@@ -217,9 +258,16 @@ def test_counts_and_chains_agree_with_the_definition(cache: Cache, seed: int) ->
     for funnel in (Funnel((A, B, C), 30 * S), Funnel((A, B, A, C), 90 * S),
                    Funnel((A, A, B), 40 * S, by="session"), Funnel((C, B, A, B), 200 * S)):
         expected = walked_by_hand(cache, funnel)
-        assert counts(cache, funnel) == [
-            sum(len(chain) > index for chain in expected.values())
-            for index in range(len(funnel.steps))]
+        with cache.read_session() as session:
+            result = compute_funnel(session, FunnelQuery(funnel))
+        chains = [chain for chain in expected.values() if chain]
+        assert [step.actors for step in result.steps] == [
+            sum(len(chain) > index for chain in chains) for index in range(len(funnel.steps))]
+        assert [step.median_from_previous_ms for step in result.steps] == [None, *(
+            median([chain[index] - chain[index - 1] for chain in chains if len(chain) > index])
+            for index in range(1, len(funnel.steps)))]
+        assert result.median_to_convert_ms == median(
+            [chain[-1] - chain[0] for chain in chains if len(chain) == len(funnel.steps)])
         with cache.read_session() as session:
             for index in range(len(funnel.steps)):
                 listed = funnel_actors(session, FunnelQuery(funnel), index)
@@ -227,11 +275,13 @@ def test_counts_and_chains_agree_with_the_definition(cache: Cache, seed: int) ->
                     chain[index] for chain in expected.values() if len(chain) > index)
 
 
+@both_ways
 def test_the_window_counts_from_the_first_step(shop: Cache) -> None:
     assert counts(shop, Funnel((A, B, C), 30 * S)) == [8, 4, 2]  # V3 (50 s), V5 (40 s) drop
     assert counts(shop, Funnel((A, B, C), 150 * S)) == [8, 7, 4]  # V4 (120, 130 s) gets in
 
 
+@both_ways
 def test_breakdown_by_the_first_steps_device(shop: Cache) -> None:
     with shop.read_session() as session:
         result = compute_funnel(session, FunnelQuery(FUNNEL), breakdown="device")
@@ -239,6 +289,7 @@ def test_breakdown_by_the_first_steps_device(shop: Cache) -> None:
         "desktop": (4, 4, 2), "mobile": (3, 1, 1), "tablet": (1, 1, 0)}
 
 
+@both_ways
 def test_date_range_and_session_filter(shop: Cache) -> None:
     assert counts(shop, after_ms=T0 + 3000 * S, before_ms=T0 + 6000 * S) == [3, 2, 1]
     # Only desktop sessions' events: V5 keeps A alone.
@@ -246,6 +297,7 @@ def test_date_range_and_session_filter(shop: Cache) -> None:
     assert counts(shop, filter=desktop) == [4, 3, 1]
 
 
+@both_ways
 def test_steps_by_property_selector_and_defined_event(shop: Cache) -> None:
     pro = CustomEventStep("b", (("plan", "pro"),))
     assert counts(shop, Funnel((A, pro), 60 * S)) == [8, 1]
@@ -274,6 +326,7 @@ def test_actors_behind_a_bar(shop: Cache) -> None:
     assert {actor.session_id for actor in mobile} == {"s2", "s4", "s8"}
 
 
+@both_ways
 def test_nothing_matches(shop: Cache) -> None:
     with shop.read_session() as session:
         result = compute_funnel(session, FunnelQuery(Funnel((PageviewStep("/nowhere"), B))))
@@ -364,3 +417,29 @@ def test_counts_on_postgres(postgres_shop: Cache) -> None:
     assert counts(postgres_shop, Funnel((A, B, A), 60 * S)) == [8, 6, 1]
     test_steps_by_property_selector_and_defined_event(postgres_shop)
     test_actors_behind_a_bar(postgres_shop)
+
+
+def test_the_aggregate_refuses_misuse_and_views(tmp_path: Any) -> None:
+    """Called out of turn it says so, and a cache file cannot call it from a view."""
+    if window_funnel.compiled_library() is None:
+        pytest.skip("window_funnel.c was not built (setup.py: a C compiler and SQLite's "
+                    "headers, Debian's libsqlite3-dev)")
+    connection = sqlite3.connect(tmp_path / "raw.sqlite3")
+    try:
+        assert window_funnel.load(connection)
+        with pytest.raises(sqlite3.OperationalError, match="no window_funnel_start"):
+            connection.execute("SELECT window_funnel_result()")
+        connection.execute("SELECT window_funnel_start(2, 1000, 0, 0)")
+        with pytest.raises(sqlite3.OperationalError, match="step out of range"):
+            connection.execute("SELECT window_funnel_add(2, 1, 's', 0, 1)")
+        connection.execute("SELECT window_funnel_start(2, 1000, 0, 0)")
+        connection.execute("SELECT window_funnel_add(0, NULL, 's', 0, 1)")
+        connection.execute("SELECT window_funnel_add(1, NULL, 's', 999, 2)")
+        connection.execute("SELECT window_funnel_add(1, NULL, 't', 999, 3)")
+        assert json.loads(connection.execute("SELECT window_funnel_result()").fetchone()[0]) \
+            == {"reached": [1, 1], "medians": [None, 999.0], "to_convert": 999.0}
+        connection.execute("CREATE VIEW sneaky AS SELECT window_funnel_result()")
+        with pytest.raises(sqlite3.OperationalError, match="unsafe use"):
+            connection.execute("SELECT * FROM sneaky")
+    finally:
+        connection.close()
