@@ -96,6 +96,7 @@ from app.core.selectors import parse_selector
 Breakdown = Literal["device", "browser"]
 BREAKDOWN_COLUMNS = {"device": RecordedSession.device_type, "browser": RecordedSession.browser}
 SELECTOR_BATCH = 20_000
+PLACED_BATCH = 10_000  # events looked up at once: under SQLite's limit of bound parameters
 
 
 def _distinct_values(column: str, kind: str) -> Any:
@@ -237,9 +238,22 @@ class _Counted:
 
 def _count_in_one_pass(connection: Connection, sources: list[_Source], query: FunnelQuery,
                        breakdown: Breakdown | None) -> _Counted:
-    """The compiled `window_funnel` functions: each step's events added straight off its
-    index (each event once per step it matches; the first step's within the dates, with
-    its session's device or browser for a breakdown), then walked at once."""
+    """The compiled `window_funnel` functions: every step's events added, then walked at
+    once."""
+    _add_events(connection, sources, query, breakdown)
+    counted = json.loads(connection.execute(select(func.window_funnel_result())).scalar_one())
+    groups = sorted(counted.get("groups", ()), key=lambda group: (
+        -group["reached"][0], group["value"] is not None, group["value"] or ""))
+    return _Counted(counted["reached"], counted["medians"], counted["to_convert"],
+                    tuple(GroupResult(group["value"], tuple(group["reached"]))
+                          for group in groups))
+
+
+def _add_events(connection: Connection, sources: list[_Source], query: FunnelQuery,
+                breakdown: Breakdown | None) -> None:
+    """Hand each step's events to `window_funnel`, straight off its index (each event once
+    per step it matches; the first step's within the dates, with its session's device or
+    browser for a breakdown)."""
     funnel = query.funnel
     connection.execute(select(func.window_funnel_start(
         len(sources), funnel.window_ms, funnel.by == "session", breakdown is not None)))
@@ -253,12 +267,6 @@ def _count_in_one_pass(connection: Connection, sources: list[_Source], query: Fu
         added = select(func.window_funnel_add(*columns)).select_from(source.table) \
             .where(*source.conditions)
         connection.execute(_within_dates(added, source, query) if index == 0 else added)
-    counted = json.loads(connection.execute(select(func.window_funnel_result())).scalar_one())
-    groups = sorted(counted.get("groups", ()), key=lambda group: (
-        -group["reached"][0], group["value"] is not None, group["value"] or ""))
-    return _Counted(counted["reached"], counted["medians"], counted["to_convert"],
-                    tuple(GroupResult(group["value"], tuple(group["reached"]))
-                          for group in groups))
 
 
 def _count_by_levels(connection: Connection, tables: _TempTables, sources: list[_Source],
@@ -289,6 +297,12 @@ def funnel_actors(session: Session, query: FunnelQuery, step_index: int, *,
         raise FunnelError(f"the funnel has no step {step_index + 1}")
     connection = session.connection()
     with _step_sources(session, query) as (tables, sources):
+        if window_funnel.loaded(connection):
+            _add_events(connection, sources, query, breakdown)
+            listing = [step_index, dropped, offset, -1 if limit is None else limit]
+            found = connection.execute(select(func.window_funnel_actors(
+                *listing, *((group,) if breakdown is not None else ())))).scalar_one()
+            return _placed(connection, json.loads(found))
         _walk_levels(connection, tables, sources, query, breakdown,
                      lowest=min(step_index, 1))
         actors = tables.actor
@@ -310,6 +324,26 @@ def funnel_actors(session: Session, query: FunnelQuery, step_index: int, *,
         if limit is not None:
             statement = statement.limit(limit)
         return [FunnelActor(*row) for row in connection.execute(statement)]
+
+
+def _placed(connection: Connection, found: list[list[int]]) -> list[FunnelActor]:
+    """The actors `window_funnel_actors` listed ([visitor, event, time, furthest step]),
+    each with its visitor's name, and its event's session and offset in it."""
+    where: dict[int, tuple[str, int, str | None]] = {}
+    for first in range(0, len(found), PLACED_BATCH):
+        events = [event for _visitor, event, _ts, _furthest in found[first:first + PLACED_BATCH]]
+        where.update((event, (session_id, start_ms, name)) for event, session_id, start_ms, name
+                     in connection.execute(
+            select(Event.id, Event.session_id, RecordedSession.start_ms,
+                   func.coalesce(Visitor.name, Visitor.uid))
+            .join(RecordedSession, RecordedSession.id == Event.session_id)
+            .outerjoin(Visitor, Visitor.id == Event.visitor_id).where(Event.id.in_(events))))
+    actors = []
+    for visitor, event, ts, furthest in found:
+        session_id, start_ms, name = where[event]
+        actors.append(FunnelActor(visitor or None, name, session_id, ts, ts - start_ms,
+                                  furthest))
+    return actors
 
 
 @contextmanager

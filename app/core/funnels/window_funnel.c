@@ -3,7 +3,8 @@
  *
  *   SELECT window_funnel_start(steps, window_ms, by_session, with_attribute);
  *   SELECT window_funnel_add(step, visitor, session, ts, id [, attribute]) FROM ...;  -- a step
- *   SELECT window_funnel_result();
+ *   SELECT window_funnel_result();  -- or window_funnel_actors(step, dropped, offset, limit
+ *                                   --                        [, attribute])
  *
  * `window_funnel_add` is an aggregate over the events matching one step (0-based; an event
  * matching several steps is added once for each), read straight off each step's index.
@@ -14,6 +15,9 @@
  *   {"reached": [...], "medians": [null, ...], "to_convert": ..., "groups": [...]}
  * "groups" (with_attribute: the first step's rows carry their session's device or browser)
  * holds, per value, how many of the actors whose best chain started there reached each step.
+ * `window_funnel_actors` lists instead the actors that reached `step` (with `dropped`: and no
+ * further), of one attribute value if given (NULL: unknown), in the order they took it, as
+ * [visitor, event id, time, furthest step] from `offset` (at most `limit` of them; -1: all).
  *
  * The walk is the one app/core/funnels/compute.py describes and also runs as SQL, level by
  * level; here each actor's events are walked on their own, the way ClickHouse's
@@ -27,6 +31,9 @@
  * chains that took step k-1 before an event are a prefix of the level, and one pointer
  * walks it: linear in the actor's events for each step.
  */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h> /* first, as Python asks: the library is a module too (the end) */
+
 #include <sqlite3ext.h>
 SQLITE_EXTENSION_INIT1
 
@@ -248,11 +255,25 @@ typedef struct {
     size_t count, capacity;
 } Durations;
 
+/* An actor behind a bar: where its best chain took the step asked about. */
+typedef struct {
+    int64_t ts;
+    int64_t id;
+    int64_t av;
+    int64_t furthest;
+} Listed;
+
 typedef struct {
     size_t reached[MAX_STEPS];
     Durations took[MAX_STEPS + 1];
     size_t *group_reached; /* [value index + 1 (0: none)][step] */
     size_t group_capacity;
+    /* Listing (window_funnel_actors): which actors, and those found. */
+    int list_step; /* -1: none listed */
+    int dropped, by_group;
+    uint32_t group; /* interned value, NONE for unknown */
+    Listed *listed;
+    size_t listed_count, listed_capacity;
 } Totals;
 
 /* A chain: the item of each step it took. */
@@ -363,8 +384,18 @@ static int walk_actor(const Funnel *funnel, const uint32_t *order, size_t n, Scr
     if (top == steps - 1 &&
         !push(&totals->took[steps], items[best->at[top]].ts - items[best->at[0]].ts))
         return 0;
+    uint32_t value = funnel->rows[items[best->at[0]].row].attribute;
+    if (totals->list_step >= 0 && top >= totals->list_step &&
+        (!totals->dropped || top == totals->list_step) &&
+        (!totals->by_group || value == totals->group)) {
+        if (!grow((void **)&totals->listed, &totals->listed_capacity, totals->listed_count + 1,
+                  sizeof(Listed)))
+            return 0;
+        const Item *moment = &items[best->at[totals->list_step]];
+        totals->listed[totals->listed_count++] =
+            (Listed){moment->ts, moment->id, funnel->rows[moment->row].av, top};
+    }
     if (funnel->with_attribute) {
-        uint32_t value = funnel->rows[items[best->at[0]].row].attribute;
         size_t group = value == NONE ? 0 : (size_t)value + 1;
         size_t needed = (group + 1) * MAX_STEPS, old = totals->group_capacity;
         if (needed > old) {
@@ -540,25 +571,48 @@ static int walk(const Funnel *funnel, Totals *totals) {
     return ok;
 }
 
-static void funnel_result(sqlite3_context *context, int argc, sqlite3_value **argv) {
-    (void)argc;
-    (void)argv;
-    Funnel *funnel = sqlite3_user_data(context);
+static int by_moment(const void *left, const void *right) {
+    const Listed *a = left, *b = right;
+    COMPARE(a->ts, b->ts);
+    COMPARE(a->id, b->id);
+    return 0;
+}
+
+static void append_listed(sqlite3_str *out, Totals *totals, sqlite3_int64 offset,
+                          sqlite3_int64 limit) {
+    qsort(totals->listed, totals->listed_count, sizeof(Listed), by_moment);
+    sqlite3_str_appendchar(out, 1, '[');
+    size_t first = offset < 0 ? 0 : (size_t)offset, last = totals->listed_count;
+    if (limit >= 0 && first + (size_t)limit < last) last = first + (size_t)limit;
+    for (size_t i = first; i < last; i++) {
+        const Listed *actor = &totals->listed[i];
+        sqlite3_str_appendf(out, "%s[%lld,%lld,%lld,%lld]", i == first ? "" : ",", actor->av,
+                            actor->id, actor->ts, actor->furthest);
+    }
+    sqlite3_str_appendchar(out, 1, ']');
+}
+
+/* The end of a count: the walk, then the counts (or the actors listed) as JSON. */
+static void finish(sqlite3_context *context, Funnel *funnel, Totals *totals,
+                   sqlite3_value **listing) {
     if (!funnel->steps) {
-        sqlite3_result_error(context, "window_funnel_result: no window_funnel_start before",
-                             -1);
+        sqlite3_result_error(context, "window_funnel: no window_funnel_start before", -1);
         return;
     }
     if (funnel->failed) {
         report_failure(context, funnel);
         return;
     }
-    Totals totals = {0};
-    int ok = !funnel->count || walk(funnel, &totals);
+    int ok = !funnel->count || walk(funnel, totals);
     sqlite3_str *out = sqlite3_str_new(sqlite3_context_db_handle(context));
-    if (ok) append_result(out, funnel, &totals);
-    for (int step = 0; step <= funnel->steps; step++) free(totals.took[step].values);
-    free(totals.group_reached);
+    if (ok && listing)
+        append_listed(out, totals, sqlite3_value_int64(listing[2]),
+                      sqlite3_value_int64(listing[3]));
+    else if (ok)
+        append_result(out, funnel, totals);
+    for (int step = 0; step <= funnel->steps; step++) free(totals->took[step].values);
+    free(totals->group_reached);
+    free(totals->listed);
     reset(funnel);
     if (!ok || sqlite3_str_errcode(out)) {
         sqlite3_free(sqlite3_str_finish(out));
@@ -567,6 +621,33 @@ static void funnel_result(sqlite3_context *context, int argc, sqlite3_value **ar
     }
     int length = sqlite3_str_length(out);
     sqlite3_result_text(context, sqlite3_str_finish(out), length, sqlite3_free);
+}
+
+static void funnel_result(sqlite3_context *context, int argc, sqlite3_value **argv) {
+    (void)argc;
+    (void)argv;
+    Totals totals = {.list_step = -1};
+    finish(context, sqlite3_user_data(context), &totals, NULL);
+}
+
+static void funnel_actors(sqlite3_context *context, int argc, sqlite3_value **argv) {
+    Funnel *funnel = sqlite3_user_data(context);
+    Totals totals = {.list_step = sqlite3_value_int(argv[0]),
+                     .dropped = sqlite3_value_int(argv[1]) != 0,
+                     .by_group = argc == 5,
+                     .group = NONE};
+    if (totals.list_step < 0 || totals.list_step >= funnel->steps ||
+        (totals.by_group && !funnel->with_attribute)) {
+        sqlite3_result_error(context, "window_funnel_actors: no such step or attribute", -1);
+        reset(funnel);
+        return;
+    }
+    if (totals.by_group && sqlite3_value_type(argv[4]) != SQLITE_NULL) {
+        totals.group = intern(&funnel->attributes, sqlite3_value_text(argv[4]),
+                              (size_t)sqlite3_value_bytes(argv[4]));
+        if (totals.group == NONE) funnel->failed = SQLITE_NOMEM;
+    }
+    finish(context, funnel, &totals, argv);
 }
 
 static void free_funnel(void *funnel) {
@@ -590,8 +671,20 @@ int sqlite3_windowfunnel_init(sqlite3 *db, char **error, const sqlite3_api_routi
     if (result == SQLITE_OK)
         result = sqlite3_create_function(db, "window_funnel_start", 4, flags, funnel, funnel_start,
                                      NULL, NULL);
+    for (int args = 4; result == SQLITE_OK && args <= 5; args++)
+        result = sqlite3_create_function(db, "window_funnel_actors", args, flags, funnel,
+                                         funnel_actors, NULL, NULL);
     for (int args = 5; result == SQLITE_OK && args <= 6; args++)
         result = sqlite3_create_function(db, "window_funnel_add", args, flags, funnel, NULL,
                                          funnel_add, funnel_add_final);
     return result;
 }
+
+/* Built as a Python extension (setup.py), the library is importable, and tools that import
+ * every module of a package do: as a module it is empty. */
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_window_funnel",
+    "The window_funnel SQLite extension: loaded into connections by window_funnel.py.", -1,
+    NULL, NULL, NULL, NULL, NULL};
+
+PyMODINIT_FUNC PyInit__window_funnel(void) { return PyModule_Create(&module); }

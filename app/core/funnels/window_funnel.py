@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import _sqlite3
 import ctypes
-import importlib.machinery
+import importlib.util
 import sqlite3
 import sys
 from pathlib import Path
@@ -27,13 +27,9 @@ INFO_KEY = "window_funnel"  # in the pool's record of a connection: loaded there
 
 
 def compiled_library() -> Path | None:
-    """The built extension beside this module, if the install built it."""
-    here = Path(__file__).parent
-    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
-        library = here / f"_window_funnel{suffix}"
-        if library.exists():
-            return library
-    return None
+    """The built extension (an empty module to Python), if the install built it."""
+    spec = importlib.util.find_spec("app.core.funnels._window_funnel")
+    return Path(spec.origin) if spec is not None and spec.origin else None
 
 
 def loaded(connection: Connection) -> bool:

@@ -310,6 +310,7 @@ def test_steps_by_property_selector_and_defined_event(shop: Cache) -> None:
     assert counts(shop, Funnel((A, B, parse_step("defined:Clicked go")), 60 * S)) == [8, 6, 3]
 
 
+@both_ways
 def test_actors_behind_a_bar(shop: Cache) -> None:
     with shop.read_session() as session:
         dropped = funnel_actors(session, FunnelQuery(FUNNEL), 1, dropped=True)
