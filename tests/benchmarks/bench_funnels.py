@@ -214,19 +214,18 @@ def in_database(cache: Cache, *, aggregate: bool, dropped_at: int | None = None)
     `dropped_at`, the first actors listed behind that step's drop-off instead (a click on
     the bar's pale part in the window)."""
     with cache.read_session() as session:
-        info = session.connection().connection.info
-        if not aggregate:
-            info[window_funnel.INFO_KEY] = False
-        elif not window_funnel.loaded(session.connection()):
+        if not window_funnel.loaded(session.connection()):
             raise SystemExit("window_funnel.c was not built: reinstall with gcc and "
                              "libsqlite3-dev")
+        info = session.connection().connection.info
+        info[window_funnel.INFO_KEY] = aggregate  # loaded, and used or not
         try:
             if dropped_at is not None:
                 return [(actor.session_id, actor.ts_ms) for actor in funnel_actors(
                     session, FunnelQuery(FUNNEL), dropped_at, dropped=True, limit=ACTORS_SHOWN)]
             return [step.actors for step in compute_funnel(session, FunnelQuery(FUNNEL)).steps]
         finally:
-            info.pop(window_funnel.INFO_KEY)  # the next checkout loads it again
+            info[window_funnel.INFO_KEY] = True
 
 
 def naive_counts(cache: Cache, funnel: Funnel) -> list[int]:

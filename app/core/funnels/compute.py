@@ -10,9 +10,9 @@ steps of one chain. Per visitor, a chain may cross the visitor's sessions.
 Counts are taken in the database, reading each step's events once off their index. On
 SQLite, where the compiled aggregate is loaded (window_funnel.py), each step's events are
 handed to it and it walks every actor's events at once, in C (ClickHouse's windowFunnel is
-such an aggregate): about five times faster than the SQL below. Elsewhere, and for the lists
-of actors behind a bar, the same walk runs as SQL, alike on SQLite and PostgreSQL, level by
-level into temporary tables (all actors at once):
+such an aggregate), and lists the actors behind a bar: about six times faster than the SQL
+below. Elsewhere the same walk runs as SQL, alike on SQLite and PostgreSQL, level by level
+into temporary tables (all actors at once):
 
 1. `funnel_level_0`: one row per event of the first step (within the dates): a chain's
    start, keyed by its actor and its (time, id).

@@ -175,7 +175,8 @@ static void funnel_add(sqlite3_context *context, int argc, sqlite3_value **argv)
         funnel->failed = SQLITE_MISUSE;
         return;
     }
-    if (!grow((void **)&funnel->rows, &funnel->capacity, funnel->count + 1, sizeof(Row))) {
+    if (funnel->count >= UINT32_MAX - 1 || /* rows are counted in 32 bits */
+        !grow((void **)&funnel->rows, &funnel->capacity, funnel->count + 1, sizeof(Row))) {
         funnel->failed = SQLITE_NOMEM;
         return;
     }
@@ -235,12 +236,6 @@ static int by_time(const void *left, const void *right) {
     COMPARE(a->ts, b->ts);
     COMPARE(a->id, b->id);
     COMPARE(a->step, b->step);
-    return 0;
-}
-
-static int by_value(const void *left, const void *right) {
-    int64_t a = *(const int64_t *)left, b = *(const int64_t *)right;
-    COMPARE(a, b);
     return 0;
 }
 
@@ -481,16 +476,48 @@ static Keyed *group_by_actor(const Funnel *funnel) {
     return keyed;
 }
 
+/* Reorders `values[0..n)` so that values[k] is the one a sort would put there, with none
+ * greater before it and none smaller after it (quickselect: linear, where a sort is not). */
+static void select_kth(int64_t *values, size_t n, size_t k) {
+    size_t low = 0, high = n - 1;
+    while (low < high) {
+        int64_t pivot = values[low + (high - low) / 2];
+        size_t i = low, j = high;
+        while (i <= j) {
+            while (values[i] < pivot) i++;
+            while (values[j] > pivot) j--;
+            if (i <= j) {
+                int64_t swap = values[i];
+                values[i++] = values[j];
+                values[j] = swap;
+                if (j == 0) break;
+                j--;
+            }
+        }
+        if (k <= j)
+            high = j;
+        else if (k >= i)
+            low = i;
+        else
+            return;
+    }
+}
+
 /* The median of `d` (the mean of the middle two of an even count), or JSON null. */
 static void append_median(sqlite3_str *out, Durations *d) {
     if (!d->count) {
         sqlite3_str_appendall(out, "null");
         return;
     }
-    qsort(d->values, d->count, sizeof *d->values, by_value);
     size_t middle = (d->count - 1) / 2;
-    double median = d->count % 2 ? (double)d->values[middle]
-                                 : ((double)d->values[middle] + (double)d->values[middle + 1]) / 2;
+    select_kth(d->values, d->count, middle);
+    double median = (double)d->values[middle];
+    if (d->count % 2 == 0) { /* the next one up: the least of those after the middle */
+        int64_t next = d->values[middle + 1];
+        for (size_t i = middle + 2; i < d->count; i++)
+            if (d->values[i] < next) next = d->values[i];
+        median = (median + (double)next) / 2;
+    }
     sqlite3_str_appendf(out, "%.1f", median);
 }
 

@@ -124,14 +124,19 @@ def add_sessions(session: Session, sessions: list[Made]) -> None:
                         for at, kind, name, text, properties in made.events)
 
 
+def needs_the_aggregate() -> None:
+    if window_funnel.compiled_library() is None:
+        pytest.skip("window_funnel.c was not built (setup.py: a C compiler and SQLite's "
+                    "headers, Debian's libsqlite3-dev)")
+
+
 @pytest.fixture(params=["aggregate", "levels"])
 def counting(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Which way SQLite counts: the compiled aggregate, or the SQL levels."""
     if request.param == "levels":
         monkeypatch.setattr(window_funnel, "loaded", lambda _connection: False)
-    elif window_funnel.compiled_library() is None:
-        pytest.skip("window_funnel.c was not built (setup.py: a C compiler and SQLite's "
-                    "headers, Debian's libsqlite3-dev)")
+    else:
+        needs_the_aggregate()
     return str(request.param)
 
 
@@ -139,9 +144,7 @@ both_ways = pytest.mark.usefixtures("counting")
 
 
 def test_the_built_aggregate_is_loaded_into_sqlite_connections(cache: Cache) -> None:
-    if window_funnel.compiled_library() is None:
-        pytest.skip("window_funnel.c was not built (setup.py: a C compiler and SQLite's "
-                    "headers, Debian's libsqlite3-dev)")
+    needs_the_aggregate()
     with cache.read_session() as session:
         assert window_funnel.loaded(session.connection())
         # ... and only for the aggregate: extensions are off again.
@@ -422,9 +425,7 @@ def test_counts_on_postgres(postgres_shop: Cache) -> None:
 
 def test_the_aggregate_refuses_misuse_and_views(tmp_path: Any) -> None:
     """Called out of turn it says so, and a cache file cannot call it from a view."""
-    if window_funnel.compiled_library() is None:
-        pytest.skip("window_funnel.c was not built (setup.py: a C compiler and SQLite's "
-                    "headers, Debian's libsqlite3-dev)")
+    needs_the_aggregate()
     connection = sqlite3.connect(tmp_path / "raw.sqlite3")
     try:
         assert window_funnel.load(connection)
@@ -442,5 +443,27 @@ def test_the_aggregate_refuses_misuse_and_views(tmp_path: Any) -> None:
         connection.execute("CREATE VIEW sneaky AS SELECT window_funnel_result()")
         with pytest.raises(sqlite3.OperationalError, match="unsafe use"):
             connection.execute("SELECT * FROM sneaky")
+    finally:
+        connection.close()
+
+
+def test_the_aggregates_medians_of_many_ties(tmp_path: Any) -> None:
+    """Medians are selected, not sorted, in C: odd and even counts, runs of equal times."""
+    needs_the_aggregate()
+    connection = sqlite3.connect(tmp_path / "raw.sqlite3")
+    rng = random.Random(7)
+    try:
+        assert window_funnel.load(connection)
+        for _ in range(200):
+            spread = rng.choice((2, 3, 50, 10**6))
+            took = [rng.randrange(spread) for _ in range(rng.randrange(1, 60))]
+            connection.execute("SELECT window_funnel_start(2, ?, 0, 0)", (10**12,))
+            for visitor, ms in enumerate(took, 1):
+                connection.execute("SELECT window_funnel_add(0, ?, '', 0, ?)",
+                                   (visitor, 2 * visitor))
+                connection.execute("SELECT window_funnel_add(1, ?, '', ?, ?)",
+                                   (visitor, ms, 2 * visitor + 1))
+            counted = json.loads(connection.execute("SELECT window_funnel_result()").fetchone()[0])
+            assert counted["medians"][1] == median(took), took
     finally:
         connection.close()
