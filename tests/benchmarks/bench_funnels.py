@@ -15,10 +15,10 @@ under the system's temporary folder, named by `BUILD_VERSION` and the size (or -
 
 Then times `compute_funnel` (per visitor, one day window; the median of --repeat runs) with
 the compiled aggregate, and with the SQL levels alone (PostgreSQL's way, and SQLite's where
-the aggregate was not built); the first actors behind a bar's drop-off, both ways; and a
-naive per-visitor Python loop over every event of the same funnel (read from the database in
-visitor order, matched and walked in Python). Asserts all of them agree, and prints one JSON
-object with the figures and their ratios.
+the aggregate was not built); the first actors behind a bar's drop-off, and the counts by
+device type, both ways; and a naive per-visitor Python loop over every event of the same
+funnel (read from the database in visitor order, matched and walked in Python). Asserts all
+of them agree, and prints one JSON object with the figures and their ratios.
 
 This is a script, not a test module: pytest collects ``test_*.py`` only.
 """
@@ -47,7 +47,12 @@ from app.core.cache.writing import get_or_create_project, now_ms  # noqa: E402
 from app.core.definitions.rules import DefinitionRule  # noqa: E402
 from app.core.definitions.store import define_event, find_definition  # noqa: E402
 from app.core.funnels import window_funnel  # noqa: E402
-from app.core.funnels.compute import FunnelQuery, compute_funnel, funnel_actors  # noqa: E402
+from app.core.funnels.compute import (  # noqa: E402
+    Breakdown,
+    FunnelQuery,
+    compute_funnel,
+    funnel_actors,
+)
 from app.core.funnels.steps import (  # noqa: E402
     ClickStep,
     CustomEventStep,
@@ -209,10 +214,11 @@ FUNNEL = Funnel(tuple(parse_step(text) for text in (
     "event:purchase")), window_ms=86_400_000, by="visitor")
 
 
-def in_database(cache: Cache, *, aggregate: bool, dropped_at: int | None = None) -> Any:
-    """The funnel's counts by `compute_funnel`, with the compiled aggregate or without; with
-    `dropped_at`, the first actors listed behind that step's drop-off instead (a click on
-    the bar's pale part in the window)."""
+def in_database(cache: Cache, *, aggregate: bool, dropped_at: int | None = None,
+                breakdown: Breakdown | None = None) -> Any:
+    """The funnel's counts by `compute_funnel`, with the compiled aggregate or without (and
+    with `breakdown`, the groups'); with `dropped_at`, the first actors listed behind that
+    step's drop-off instead (a click on the bar's pale part in the window)."""
     with cache.read_session() as session:
         if not window_funnel.loaded(session.connection()):
             raise SystemExit("window_funnel.c was not built: reinstall with gcc and "
@@ -223,7 +229,10 @@ def in_database(cache: Cache, *, aggregate: bool, dropped_at: int | None = None)
             if dropped_at is not None:
                 return [(actor.session_id, actor.ts_ms) for actor in funnel_actors(
                     session, FunnelQuery(FUNNEL), dropped_at, dropped=True, limit=ACTORS_SHOWN)]
-            return [step.actors for step in compute_funnel(session, FunnelQuery(FUNNEL)).steps]
+            result = compute_funnel(session, FunnelQuery(FUNNEL), breakdown)
+            if breakdown is not None:
+                return [(group.value, group.actors) for group in result.groups]
+            return [step.actors for step in result.steps]
         finally:
             info[window_funnel.INFO_KEY] = True
 
@@ -316,6 +325,11 @@ def main() -> int:
             started = time.perf_counter()
             listed[way] = in_database(cache, aggregate=aggregate, dropped_at=1)
             report[way]["dropped_at_step_2_s"] = round(time.perf_counter() - started, 3)
+        assert listed["aggregate"] == listed["sql_levels"]
+        for way, aggregate in (("aggregate", True), ("sql_levels", False)):
+            started = time.perf_counter()
+            listed[way] = in_database(cache, aggregate=aggregate, breakdown="device")
+            report[way]["breakdown_by_device_s"] = round(time.perf_counter() - started, 3)
         assert listed["aggregate"] == listed["sql_levels"]
         started = time.perf_counter()
         naive = naive_counts(cache, FUNNEL)

@@ -252,8 +252,8 @@ def _count_in_one_pass(connection: Connection, sources: list[_Source], query: Fu
 def _add_events(connection: Connection, sources: list[_Source], query: FunnelQuery,
                 breakdown: Breakdown | None) -> None:
     """Hand each step's events to `window_funnel`, straight off its index (each event once
-    per step it matches; the first step's within the dates, with its session's device or
-    browser for a breakdown)."""
+    per step it matches; the first step's within the dates, with its session for a
+    breakdown), and for a breakdown every session's device or browser."""
     funnel = query.funnel
     connection.execute(select(func.window_funnel_start(
         len(sources), funnel.window_ms, funnel.by == "session", breakdown is not None)))
@@ -261,12 +261,13 @@ def _add_events(connection: Connection, sources: list[_Source], query: FunnelQue
         columns = [literal(index, Integer), source.visitor, source.session, source.ts,
                    source.id]
         if breakdown is not None:
-            columns.append(select(BREAKDOWN_COLUMNS[breakdown])
-                           .where(RecordedSession.id == source.session).scalar_subquery()
-                           if index == 0 else literal(None, Text))
+            columns.append(source.session if index == 0 else literal(None, Text))
         added = select(func.window_funnel_add(*columns)).select_from(source.table) \
             .where(*source.conditions)
         connection.execute(_within_dates(added, source, query) if index == 0 else added)
+    if breakdown is not None:
+        connection.execute(select(func.window_funnel_value(
+            RecordedSession.id, BREAKDOWN_COLUMNS[breakdown])))
 
 
 def _count_by_levels(connection: Connection, tables: _TempTables, sources: list[_Source],

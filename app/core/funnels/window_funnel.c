@@ -2,7 +2,8 @@
  * window_funnel: SQLite functions that count a funnel in one pass over its steps' events.
  *
  *   SELECT window_funnel_start(steps, window_ms, by_session, with_attribute);
- *   SELECT window_funnel_add(step, visitor, session, ts, id [, attribute]) FROM ...;  -- a step
+ *   SELECT window_funnel_add(step, visitor, session, ts, id [, start]) FROM ...;  -- each step
+ *   SELECT window_funnel_value(session, value) FROM session;  -- with_attribute
  *   SELECT window_funnel_result();  -- or window_funnel_actors(step, dropped, offset, limit
  *                                   --                        [, attribute])
  *
@@ -13,8 +14,11 @@
  * joined by UNION ALL. The rows wait on the connection until
  * `window_funnel_result` walks them and returns JSON:
  *   {"reached": [...], "medians": [null, ...], "to_convert": ..., "groups": [...]}
- * "groups" (with_attribute: the first step's rows carry their session's device or browser)
- * holds, per value, how many of the actors whose best chain started there reached each step.
+ * "groups" (with_attribute) holds, per value of an attribute of sessions (a device type or
+ * browser), how many of the actors whose best chain started in a session of that value
+ * reached each step: the first step's rows carry their session as `start`, and
+ * `window_funnel_value` gives the sessions' values (one scan of the sessions: looking each
+ * start's session up would cost a seek per start, five times more).
  * `window_funnel_actors` lists instead the actors that reached `step` (with `dropped`: and no
  * further), of one attribute value if given (NULL: unknown), in the order they took it, as
  * [visitor, event id, time, furthest step] from `offset` (at most `limit` of them; -1: all).
@@ -42,6 +46,9 @@ SQLITE_EXTENSION_INIT1
 #include <string.h>
 
 #define MAX_STEPS 32
+/* What window_funnel.py expects of these functions: raised with any change to them, so that
+ * a library left from an older build is not used (window_funnel_api()). */
+#define API_VERSION 2
 #define NONE UINT32_MAX
 
 typedef struct {
@@ -49,7 +56,7 @@ typedef struct {
     int64_t ts;
     int64_t id;
     uint32_t asess;     /* 0 for a visitor's chains, else its session's interned index + 1 */
-    uint32_t attribute; /* interned, or NONE */
+    uint32_t start;     /* a first step's session, interned; else NONE */
     uint32_t step;
 } Row;
 
@@ -77,7 +84,9 @@ typedef struct {
     Row *rows;
     size_t count, capacity;
     Strings actors;     /* actor sessions */
-    Strings attributes; /* devices or browsers */
+    Strings starts;     /* the first step's sessions */
+    uint32_t *value_of; /* per start session, its value's index in `values` (NONE: unknown) */
+    Strings values;     /* devices or browsers */
 } Funnel;
 
 static uint64_t hash_text(const unsigned char *text, size_t length) {
@@ -113,18 +122,29 @@ static int rehash(Strings *s, size_t slot_capacity) {
     return 1;
 }
 
+/* Where `text` is in the table of interned strings, or the empty slot it would take. */
+static size_t probe(const Strings *s, const unsigned char *text, size_t length) {
+    size_t at = hash_text(text, length) & (s->slot_capacity - 1);
+    for (; s->slots[at]; at = (at + 1) & (s->slot_capacity - 1)) {
+        uint32_t i = s->slots[at] - 1;
+        if (s->spans[i].length == length && !memcmp(s->text + s->spans[i].offset, text, length))
+            break;
+    }
+    return at;
+}
+
+/* The index of `text` among the interned strings, or NONE. */
+static uint32_t find(const Strings *s, const unsigned char *text, size_t length) {
+    return s->count ? s->slots[probe(s, text, length)] - 1 : NONE;
+}
+
 /* The index of `text` among the interned strings (added if new); NONE when out of memory. */
 static uint32_t intern(Strings *s, const unsigned char *text, size_t length) {
     if ((s->count + 1) * 2 > s->slot_capacity &&
         !rehash(s, s->slot_capacity ? s->slot_capacity * 2 : 1024))
         return NONE;
-    uint64_t hash = hash_text(text, length);
-    size_t at = hash & (s->slot_capacity - 1);
-    for (; s->slots[at]; at = (at + 1) & (s->slot_capacity - 1)) {
-        uint32_t i = s->slots[at] - 1;
-        if (s->spans[i].length == length && !memcmp(s->text + s->spans[i].offset, text, length))
-            return i;
-    }
+    size_t at = probe(s, text, length);
+    if (s->slots[at]) return s->slots[at] - 1;
     if (s->count >= NONE - 1 || s->used + length > UINT32_MAX ||
         !grow((void **)&s->text, &s->capacity, s->used + length + 1, 1) ||
         !grow((void **)&s->spans, &s->span_capacity, s->count + 1, sizeof *s->spans))
@@ -147,7 +167,9 @@ static void free_strings(Strings *s) {
 static void reset(Funnel *funnel) {
     free(funnel->rows);
     free_strings(&funnel->actors);
-    free_strings(&funnel->attributes);
+    free_strings(&funnel->starts);
+    free(funnel->value_of);
+    free_strings(&funnel->values);
     memset(funnel, 0, sizeof *funnel);
 }
 
@@ -191,11 +213,11 @@ static void funnel_add(sqlite3_context *context, int argc, sqlite3_value **argv)
     row->ts = sqlite3_value_int64(argv[3]);
     row->id = sqlite3_value_int64(argv[4]);
     row->step = (uint32_t)step;
-    row->attribute = NONE;
+    row->start = NONE;
     if (argc == 6 && sqlite3_value_type(argv[5]) != SQLITE_NULL) {
-        row->attribute = intern(&funnel->attributes, sqlite3_value_text(argv[5]),
-                                (size_t)sqlite3_value_bytes(argv[5]));
-        if (row->attribute == NONE) row->asess = NONE;
+        row->start = intern(&funnel->starts, sqlite3_value_text(argv[5]),
+                            (size_t)sqlite3_value_bytes(argv[5]));
+        if (row->start == NONE) row->asess = NONE;
     }
     if (row->asess == NONE) {
         funnel->failed = SQLITE_NOMEM;
@@ -204,11 +226,38 @@ static void funnel_add(sqlite3_context *context, int argc, sqlite3_value **argv)
     funnel->count++;
 }
 
+static void funnel_value(sqlite3_context *context, int argc, sqlite3_value **argv) {
+    (void)argc;
+    Funnel *funnel = sqlite3_user_data(context);
+    if (funnel->failed) return;
+    if (!funnel->with_attribute) {
+        funnel->failed = SQLITE_MISUSE;
+        return;
+    }
+    uint32_t start = find(&funnel->starts, sqlite3_value_text(argv[0]),
+                          (size_t)sqlite3_value_bytes(argv[0]));
+    if (start == NONE) return; /* no chain starts in this session */
+    if (!funnel->value_of) {
+        funnel->value_of = malloc(funnel->starts.count * sizeof *funnel->value_of);
+        if (!funnel->value_of) {
+            funnel->failed = SQLITE_NOMEM;
+            return;
+        }
+        memset(funnel->value_of, 0xff, funnel->starts.count * sizeof *funnel->value_of);
+    }
+    if (sqlite3_value_type(argv[1]) == SQLITE_NULL) return;
+    uint32_t value = intern(&funnel->values, sqlite3_value_text(argv[1]),
+                            (size_t)sqlite3_value_bytes(argv[1]));
+    if (value == NONE) funnel->failed = SQLITE_NOMEM;
+    funnel->value_of[start] = value;
+}
+
 static void report_failure(sqlite3_context *context, Funnel *funnel) {
     if (funnel->failed == SQLITE_NOMEM)
         sqlite3_result_error_nomem(context);
     else
-        sqlite3_result_error(context, "window_funnel_add: a step out of range", -1);
+        sqlite3_result_error(context, "window_funnel: a step out of range, or values asked "
+                             "for without with_attribute", -1);
     reset(funnel);
 }
 
@@ -379,7 +428,8 @@ static int walk_actor(const Funnel *funnel, const uint32_t *order, size_t n, Scr
     if (top == steps - 1 &&
         !push(&totals->took[steps], items[best->at[top]].ts - items[best->at[0]].ts))
         return 0;
-    uint32_t value = funnel->rows[items[best->at[0]].row].attribute;
+    uint32_t session = funnel->rows[items[best->at[0]].row].start;
+    uint32_t value = session == NONE || !funnel->value_of ? NONE : funnel->value_of[session];
     if (totals->list_step >= 0 && top >= totals->list_step &&
         (!totals->dropped || top == totals->list_step) &&
         (!totals->by_group || value == totals->group)) {
@@ -554,7 +604,7 @@ static void append_result(sqlite3_str *out, const Funnel *funnel, Totals *totals
     append_median(out, &totals->took[funnel->steps]);
     if (funnel->with_attribute) {
         sqlite3_str_appendall(out, ",\"groups\":[");
-        const Strings *values = &funnel->attributes;
+        const Strings *values = &funnel->values;
         int first = 1;
         for (size_t group = 0; group * MAX_STEPS < totals->group_capacity; group++) {
             const size_t *reached = &totals->group_reached[group * MAX_STEPS];
@@ -670,11 +720,17 @@ static void funnel_actors(sqlite3_context *context, int argc, sqlite3_value **ar
         return;
     }
     if (totals.by_group && sqlite3_value_type(argv[4]) != SQLITE_NULL) {
-        totals.group = intern(&funnel->attributes, sqlite3_value_text(argv[4]),
+        totals.group = intern(&funnel->values, sqlite3_value_text(argv[4]),
                               (size_t)sqlite3_value_bytes(argv[4]));
         if (totals.group == NONE) funnel->failed = SQLITE_NOMEM;
     }
     finish(context, funnel, &totals, argv);
+}
+
+static void funnel_api(sqlite3_context *context, int argc, sqlite3_value **argv) {
+    (void)argc;
+    (void)argv;
+    sqlite3_result_int(context, API_VERSION);
 }
 
 static void free_funnel(void *funnel) {
@@ -701,6 +757,12 @@ int sqlite3_windowfunnel_init(sqlite3 *db, char **error, const sqlite3_api_routi
     for (int args = 4; result == SQLITE_OK && args <= 5; args++)
         result = sqlite3_create_function(db, "window_funnel_actors", args, flags, funnel,
                                          funnel_actors, NULL, NULL);
+    if (result == SQLITE_OK)
+        result = sqlite3_create_function(db, "window_funnel_api", 0, flags, NULL, funnel_api,
+                                         NULL, NULL);
+    if (result == SQLITE_OK)
+        result = sqlite3_create_function(db, "window_funnel_value", 2, flags, funnel, NULL,
+                                         funnel_value, funnel_add_final);
     for (int args = 5; result == SQLITE_OK && args <= 6; args++)
         result = sqlite3_create_function(db, "window_funnel_add", args, flags, funnel, NULL,
                                          funnel_add, funnel_add_final);

@@ -23,6 +23,7 @@ from pathlib import Path
 from sqlalchemy import Connection
 
 ENTRY_POINT = "sqlite3_windowfunnel_init"
+API_VERSION = 2  # window_funnel.c's: a library from an older build is not used
 INFO_KEY = "window_funnel"  # in the pool's record of a connection: loaded there or not
 
 
@@ -63,8 +64,8 @@ def load(raw: object) -> bool:
         return False
     try:
         raw.execute("SELECT load_extension(?, ?)", (str(library), ENTRY_POINT)).close()
+        return raw.execute("SELECT window_funnel_api()").fetchone()[0] == API_VERSION
     except sqlite3.Error:
         return False
     finally:
         enable(handle, 0)
-    return True

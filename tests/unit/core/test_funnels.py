@@ -152,6 +152,17 @@ def test_the_built_aggregate_is_loaded_into_sqlite_connections(cache: Cache) -> 
             session.connection().exec_driver_sql("SELECT load_extension('x')")
 
 
+def test_a_library_from_an_older_build_is_not_used(tmp_path: Any,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    needs_the_aggregate()
+    monkeypatch.setattr(window_funnel, "API_VERSION", window_funnel.API_VERSION + 1)
+    connection = sqlite3.connect(tmp_path / "raw.sqlite3")
+    try:
+        assert not window_funnel.load(connection)
+    finally:
+        connection.close()
+
+
 @pytest.fixture
 def shop(cache: Cache) -> Cache:
     with cache.session() as session:
@@ -434,6 +445,9 @@ def test_the_aggregate_refuses_misuse_and_views(tmp_path: Any) -> None:
         connection.execute("SELECT window_funnel_start(2, 1000, 0, 0)")
         with pytest.raises(sqlite3.OperationalError, match="step out of range"):
             connection.execute("SELECT window_funnel_add(2, 1, 's', 0, 1)")
+        connection.execute("SELECT window_funnel_start(2, 1000, 0, 0)")
+        with pytest.raises(sqlite3.OperationalError, match="without with_attribute"):
+            connection.execute("SELECT window_funnel_value('s', 'mobile')")
         connection.execute("SELECT window_funnel_start(2, 1000, 0, 0)")
         connection.execute("SELECT window_funnel_add(0, NULL, 's', 0, 1)")
         connection.execute("SELECT window_funnel_add(1, NULL, 's', 999, 2)")
