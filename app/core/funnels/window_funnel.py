@@ -1,8 +1,9 @@
 """The compiled `window_funnel` aggregate (window_funnel.c), loaded into SQLite connections.
 
-It counts a funnel in one pass over its steps' events: about five times faster than the
+It counts a funnel in one pass over its steps' events: about six times faster than the
 same walk as SQL statements level by level, which stay for PostgreSQL and for where the
-aggregate was not built (setup.py: it is optional) or cannot be loaded.
+aggregate was not built (setup.py: it is optional), is from an older build, or cannot be
+loaded. It is loaded once a connection (a second load would fail: its functions are in use).
 
 Python's sqlite3 module loads extensions only where it was built to, and often it was not;
 the SQLite library under it always can. So the extension is enabled for a moment on the
