@@ -65,7 +65,7 @@ from app.core.funnels.steps import (  # noqa: E402
 from app.core.search.urls import url_matches  # noqa: E402
 
 ACTORS_SHOWN = 500  # listed behind a bar in the window (app/ui/funnels/view.py)
-BUILD_VERSION = 1  # bump when the generated data changes
+BUILD_VERSION = 2  # bump when the generated data changes (2: browser and OS were swapped)
 FIRST_START_MS = 1_735_689_600_000  # 2025-01-01
 HOST = "https://shop.example"
 NOISE_PAGES = ("/", "/search", "/help/faq", "/blog/how-we-replay-sessions", "/account",
@@ -180,8 +180,8 @@ def _session(rng: random.Random, n: int, project_id: int,
                        "button.buy" if kind == "click" else None, text, visitor))
     device, browsers = DEVICES[n % len(DEVICES)]
     row = (session_id, project_id, visitor, start, start + duration, duration, duration // 2,
-           json.dumps(pages), "", len(pages), pages[0], pages[-1], device,
-           rng.choice(browsers), "Linux", "US", len(events), 0, 0, 0, f"generated-{n}",
+           json.dumps(pages), "", len(pages), pages[0], pages[-1], device, "Linux",
+           rng.choice(browsers), "US", len(events), 0, 0, 0, f"generated-{n}",
            "[]", 10_000, 1_000, added_ms, 1_000_000, 1_000_000)
     return row, events
 
