@@ -21,6 +21,7 @@ GROUP_COLOURS = (QColor(52, 120, 200), QColor(240, 150, 40), QColor(60, 170, 110
                  QColor(200, 70, 90), QColor(130, 100, 190), QColor(120, 120, 120))
 MAX_GROUPS = len(GROUP_COLOURS)
 LABEL_CHARS = 26
+UPRIGHT_FROM = 3  # more groups than this: their bars are too narrow for level labels
 
 
 @dataclass(frozen=True)
@@ -34,11 +35,21 @@ class BarChoice:
     group: str | None = None
 
 
+class CountAxis(pg.AxisItem):
+    """Whole counts with their thousands separated, as over the bars (no fractions of a
+    visitor where few are drawn)."""
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        return [f"{round(value * scale):,}" if float(value * scale).is_integer() else ""
+                for value in values]
+
+
 class FunnelChart(pg.PlotWidget):
     barClicked = Signal(object)  # BarChoice
 
     def __init__(self) -> None:
-        super().__init__(background=QColor(252, 252, 252))
+        super().__init__(background=QColor(252, 252, 252),
+                         axisItems={"left": CountAxis("left")})
         self.plot = self.getPlotItem()
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
@@ -89,7 +100,9 @@ class FunnelChart(pg.PlotWidget):
             if result.groups else [step.actors for step in steps]
         peak = max(drawn, default=0) or 1
         self.plot.setXRange(-0.6, len(steps) - 0.4, padding=0)
-        self.plot.setYRange(0, peak * 1.22, padding=0)
+        # Room for the labels over the highest bar (upright ones are taller).
+        upright = len(result.groups) > UPRIGHT_FROM
+        self.plot.setYRange(0, peak * (1.32 if upright else 1.22), padding=0)
         self.plot.getAxis("bottom").setTicks([[
             (index, _short(f"{index + 1}. {step.label}")) for index, step in enumerate(steps)]])
         self.plot.setLabel("left", actor_noun)
@@ -98,6 +111,7 @@ class FunnelChart(pg.PlotWidget):
         groups = sorted(result.groups, key=lambda group: -group.actors[0])[:MAX_GROUPS]
         self._groups = [group.value for group in groups]
         width = BAR_WIDTH / len(groups)
+        upright = len(groups) > UPRIGHT_FROM  # side by side, their labels would overlap
         self.legend = self.plot.addLegend(offset=(-10, 10))
         for number, group in enumerate(groups):
             offset = (number - (len(groups) - 1) / 2) * width
@@ -108,10 +122,15 @@ class FunnelChart(pg.PlotWidget):
             entered = group.actors[0]
             for index, count in enumerate(group.actors):
                 text = f"{count:,}" if index == 0 or not entered else f"{count / entered:.0%}"
-                self._label(text, index + offset, count, small=True)
+                self._label(text, index + offset, count, small=True, upright=upright)
 
-    def _label(self, text: str, x: float, y: float, *, small: bool = False) -> None:
-        label = pg.TextItem(text, color=QColor(30, 30, 30), anchor=(0.5, 1.0))
+    def _label(self, text: str, x: float, y: float, *, small: bool = False,
+               upright: bool = False) -> None:
+        """`text` over the bar at `x` whose top is `y`; `upright`: read from below, rising
+        from the bar (narrow bars)."""
+        label = pg.TextItem(text, color=QColor(30, 30, 30),
+                            anchor=(-0.05, 0.5) if upright else (0.5, 1.0),
+                            angle=90 if upright else 0)
         if small:
             font = label.textItem.font()
             font.setPointSizeF(font.pointSizeF() * 0.8)
