@@ -12,14 +12,9 @@ from app.cli_search import print_json
 from app.core.cache.database import Cache
 from app.core.cache.queries import find_project_id
 from app.core.display import duration
-from app.core.funnels.compute import (
-    Breakdown,
-    FunnelQuery,
-    FunnelResult,
-    compute_funnel,
-    funnel_actors,
-)
+from app.core.funnels.compute import compute_funnel, funnel_actors
 from app.core.funnels.export import write_funnel_csv
+from app.core.funnels.results import Breakdown, FunnelQuery, FunnelResult
 from app.core.funnels.steps import (
     DEFAULT_WINDOW_MS,
     STEP_GRAMMAR,

@@ -47,12 +47,8 @@ from app.core.cache.writing import get_or_create_project, now_ms  # noqa: E402
 from app.core.definitions.rules import DefinitionRule  # noqa: E402
 from app.core.definitions.store import define_event, find_definition  # noqa: E402
 from app.core.funnels import window_funnel  # noqa: E402
-from app.core.funnels.compute import (  # noqa: E402
-    Breakdown,
-    FunnelQuery,
-    compute_funnel,
-    funnel_actors,
-)
+from app.core.funnels.compute import compute_funnel, funnel_actors  # noqa: E402
+from app.core.funnels.results import Breakdown, FunnelQuery  # noqa: E402
 from app.core.funnels.steps import (  # noqa: E402
     ClickStep,
     CustomEventStep,

@@ -9,7 +9,7 @@ import pyqtgraph as pg
 import pytest
 from pytestqt.qtbot import QtBot
 
-from app.core.funnels.compute import FunnelResult, GroupResult, StepResult
+from app.core.funnels.results import FunnelResult, GroupResult, StepResult
 from app.core.funnels.steps import CustomEventStep, Funnel
 from app.ui.funnels.chart import FunnelChart
 

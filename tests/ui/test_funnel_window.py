@@ -13,14 +13,8 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from pytestqt.qtbot import QtBot
 
 from app.core.cache.database import Cache
-from app.core.funnels.compute import (
-    Breakdown,
-    FunnelActor,
-    FunnelQuery,
-    FunnelResult,
-    compute_funnel,
-    funnel_actors,
-)
+from app.core.funnels.compute import compute_funnel, funnel_actors
+from app.core.funnels.results import Breakdown, FunnelActor, FunnelQuery, FunnelResult
 from app.core.funnels.steps import ClickStep, Funnel, PageviewStep
 from app.core.search.conditions import AttributeIs, SessionFilter
 from app.ui.funnels.view import FunnelView

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 from typing import TextIO
 
-from app.core.funnels.compute import FunnelResult
+from app.core.funnels.results import FunnelResult
 
 COLUMNS = ("step", "label", "actors", "of_first", "of_previous", "dropped",
            "median_from_previous_ms")

@@ -23,8 +23,8 @@
  * further), of one attribute value if given (NULL: unknown), in the order they took it, as
  * [visitor, event id, time, furthest step] from `offset` (at most `limit` of them; -1: all).
  *
- * The walk is the one app/core/funnels/compute.py describes and also runs as SQL, level by
- * level; here each actor's events are walked on their own, the way ClickHouse's
+ * The walk is the one app/core/funnels/compute.py describes and levels.py runs as SQL,
+ * level by level; here each actor's events are walked on their own, the way ClickHouse's
  * windowFunnel aggregate does, after the rows are grouped by actor (a radix sort):
  *   level 0: every first-step event is a chain's start;
  *   level k: each step-k event (in order of time, then id) continues the chain, among those

@@ -12,7 +12,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QColor
 
-from app.core.funnels.compute import FunnelResult
+from app.core.funnels.results import FunnelResult
 
 BAR_WIDTH = 0.6
 REACHED = QColor(52, 120, 200)

@@ -33,14 +33,9 @@ from sqlalchemy.orm import Session
 from app.core.cache.interrupt import interruptible
 from app.core.cache.queries import SessionQuery
 from app.core.display import duration, local_time, offset
-from app.core.funnels.compute import (
-    FunnelActor,
-    FunnelQuery,
-    FunnelResult,
-    compute_funnel,
-    funnel_actors,
-)
+from app.core.funnels.compute import compute_funnel, funnel_actors
 from app.core.funnels.export import write_funnel_csv
+from app.core.funnels.results import FunnelActor, FunnelQuery, FunnelResult
 from app.core.funnels.steps import Funnel, FunnelError, parse_window, window_text
 from app.core.funnels.store import SavedFunnel, delete_funnel, list_funnels, save_funnel
 from app.core.heatmaps.pages import pages_shown

@@ -26,8 +26,9 @@ from app.core.cache.writing import get_or_create_project, get_or_create_visitor
 from app.core.definitions.rules import DefinitionRule
 from app.core.definitions.store import define_event
 from app.core.funnels import window_funnel
-from app.core.funnels.compute import FunnelQuery, compute_funnel, funnel_actors
+from app.core.funnels.compute import compute_funnel, funnel_actors
 from app.core.funnels.export import write_funnel_csv
+from app.core.funnels.results import FunnelQuery
 from app.core.funnels.steps import (
     ClickStep,
     CustomEventStep,
