@@ -86,6 +86,7 @@ typedef struct {
     Strings actors;     /* actor sessions */
     Strings starts;     /* the first step's sessions */
     uint32_t *value_of; /* per start session, its value's index in `values` (NONE: unknown) */
+    size_t value_count; /* start sessions `value_of` covers: those added before the values */
     Strings values;     /* devices or browsers */
 } Funnel;
 
@@ -238,13 +239,15 @@ static void funnel_value(sqlite3_context *context, int argc, sqlite3_value **arg
                           (size_t)sqlite3_value_bytes(argv[0]));
     if (start == NONE) return; /* no chain starts in this session */
     if (!funnel->value_of) {
-        funnel->value_of = malloc(funnel->starts.count * sizeof *funnel->value_of);
+        funnel->value_count = funnel->starts.count;
+        funnel->value_of = malloc(funnel->value_count * sizeof *funnel->value_of);
         if (!funnel->value_of) {
             funnel->failed = SQLITE_NOMEM;
             return;
         }
-        memset(funnel->value_of, 0xff, funnel->starts.count * sizeof *funnel->value_of);
+        memset(funnel->value_of, 0xff, funnel->value_count * sizeof *funnel->value_of);
     }
+    if (start >= funnel->value_count) return; /* a session added after the values began */
     if (sqlite3_value_type(argv[1]) == SQLITE_NULL) return;
     uint32_t value = intern(&funnel->values, sqlite3_value_text(argv[1]),
                             (size_t)sqlite3_value_bytes(argv[1]));
@@ -429,7 +432,7 @@ static int walk_actor(const Funnel *funnel, const uint32_t *order, size_t n, Scr
         !push(&totals->took[steps], items[best->at[top]].ts - items[best->at[0]].ts))
         return 0;
     uint32_t session = funnel->rows[items[best->at[0]].row].start;
-    uint32_t value = session == NONE || !funnel->value_of ? NONE : funnel->value_of[session];
+    uint32_t value = session < funnel->value_count ? funnel->value_of[session] : NONE;
     if (totals->list_step >= 0 && top >= totals->list_step &&
         (!totals->dropped || top == totals->list_step) &&
         (!totals->by_group || value == totals->group)) {
