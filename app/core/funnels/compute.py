@@ -18,18 +18,23 @@ PostgreSQL, or an install that could not compile the aggregate), about six times
 
 from __future__ import annotations
 
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
+from app.core.cache.models import Event, RecordedSession, Visitor
 from app.core.funnels import levels, window_funnel
 from app.core.funnels.results import (
     Breakdown,
     FunnelActor,
     FunnelQuery,
     FunnelResult,
+    Moment,
     StepResult,
 )
 from app.core.funnels.sources import step_sources
 from app.core.funnels.steps import FunnelError
+
+PLACED_BATCH = 10_000  # events looked up at once: under SQLite's limit of bound parameters
 
 
 def compute_funnel(session: Session, query: FunnelQuery,
@@ -53,7 +58,9 @@ def compute_funnel(session: Session, query: FunnelQuery,
             if index else None,
             dropped=count - reached[index + 1] if index + 1 < len(reached) else 0,
             median_from_previous_ms=counted.medians[index]))
-    return FunnelResult(funnel, tuple(steps), counted.to_convert, breakdown, counted.groups)
+    groups = sorted(counted.groups, key=lambda group: (
+        -group.actors[0], group.value is not None, group.value or ""))
+    return FunnelResult(funnel, tuple(steps), counted.to_convert, breakdown, tuple(groups))
 
 
 def funnel_actors(session: Session, query: FunnelQuery, step_index: int, *,
@@ -69,5 +76,26 @@ def funnel_actors(session: Session, query: FunnelQuery, step_index: int, *,
     with step_sources(session, query) as sources:
         listed = window_funnel.list_in_one_pass if window_funnel.loaded(connection) \
             else levels.list_by_levels
-        return listed(connection, sources, query, step_index, dropped=dropped,
-                      breakdown=breakdown, group=group, limit=limit, offset=offset)
+        return _placed(connection, listed(
+            connection, sources, query, step_index, dropped=dropped, breakdown=breakdown,
+            group=group, limit=limit, offset=offset))
+
+
+def _placed(connection: Connection, moments: list[Moment]) -> list[FunnelActor]:
+    """The actors a walk listed, each with its visitor's name, and the session of the
+    step's event and the offset in it to replay from."""
+    where: dict[int, tuple[str, int, str | None]] = {}
+    for first in range(0, len(moments), PLACED_BATCH):
+        events = [event for _visitor, event, _ts, _furthest in moments[first:first + PLACED_BATCH]]
+        where.update((event, (session_id, start_ms, name)) for event, session_id, start_ms, name
+                     in connection.execute(
+            select(Event.id, Event.session_id, RecordedSession.start_ms,
+                   func.coalesce(Visitor.name, Visitor.uid))
+            .join(RecordedSession, RecordedSession.id == Event.session_id)
+            .outerjoin(Visitor, Visitor.id == Event.visitor_id).where(Event.id.in_(events))))
+    actors = []
+    for visitor, event, ts, furthest in moments:
+        session_id, start_ms, name = where[event]
+        actors.append(FunnelActor(visitor or None, name, session_id, ts, ts - start_ms,
+                                  furthest))
+    return actors

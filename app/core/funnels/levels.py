@@ -47,8 +47,8 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from app.core.cache.models import Event, RecordedSession, Visitor
-from app.core.funnels.results import Breakdown, Counted, FunnelActor, FunnelQuery, GroupResult
+from app.core.cache.models import RecordedSession
+from app.core.funnels.results import Breakdown, Counted, FunnelQuery, GroupResult, Moment
 from app.core.funnels.sources import BREAKDOWN_COLUMNS, Source, temporary_table, within_dates
 from app.core.funnels.steps import Funnel
 
@@ -72,20 +72,14 @@ def count_by_levels(connection: Connection, sources: list[Source], query: Funnel
 
 def list_by_levels(connection: Connection, sources: list[Source], query: FunnelQuery,
                    step_index: int, *, dropped: bool, breakdown: Breakdown | None,
-                   group: str | None, limit: int | None, offset: int) -> list[FunnelActor]:
+                   group: str | None, limit: int | None, offset: int) -> list[Moment]:
     """The actors behind a bar (compute.py's `funnel_actors`), off their best chains."""
     with _walked(connection, sources, query, breakdown,
                  lowest=min(step_index, 1)) as tables:
         actors = tables.actor
         moment_ts, moment_event = actors.c[f"t_{step_index}"], actors.c[f"i_{step_index}"]
-        visitor = func.nullif(actors.c.av, 0)
         statement = (
-            select(visitor, func.coalesce(Visitor.name, Visitor.uid),
-                   Event.session_id, moment_ts, moment_ts - RecordedSession.start_ms,
-                   actors.c.reached - 1)
-            .join(Event, Event.id == moment_event)
-            .join(RecordedSession, RecordedSession.id == Event.session_id)
-            .outerjoin(Visitor, Visitor.id == visitor)
+            select(actors.c.av, moment_event, moment_ts, actors.c.reached - 1)
             .where(actors.c.reached == step_index + 1 if dropped
                    else actors.c.reached > step_index)
             .order_by(moment_ts, moment_event).offset(offset))
@@ -94,7 +88,7 @@ def list_by_levels(connection: Connection, sources: list[Source], query: FunnelQ
                                         else actors.c.attribute == group)
         if limit is not None:
             statement = statement.limit(limit)
-        return [FunnelActor(*row) for row in connection.execute(statement)]
+        return [tuple(row) for row in connection.execute(statement)]
 
 
 class _LevelTables:
@@ -288,6 +282,5 @@ def _median(connection: Connection, actors: Table, first: int, last: int,
 def _groups(connection: Connection, actors: Table, steps: int) -> tuple[GroupResult, ...]:
     counts = [func.sum(case((actors.c.reached > step, 1), else_=0)) for step in range(steps)]
     rows = connection.execute(select(actors.c.attribute, *counts)
-                              .group_by(actors.c.attribute)
-                              .order_by(counts[0].desc(), actors.c.attribute))
+                              .group_by(actors.c.attribute))
     return tuple(GroupResult(row[0], tuple(int(n) for n in row[1:])) for row in rows)

@@ -59,7 +59,7 @@ class FunnelResult:
     steps: tuple[StepResult, ...]
     median_to_convert_ms: float | None  # first step to last, of those who converted
     breakdown: Breakdown | None = None
-    groups: tuple[GroupResult, ...] = ()
+    groups: tuple[GroupResult, ...] = ()  # the most entered first, then by value (unknown first)
 
     @property
     def entered(self) -> int:
@@ -86,6 +86,11 @@ class FunnelResult:
         return data
 
 
+# What either walk lists behind a bar, per actor: its visitor (0: none), the event of the
+# step asked about, that event's time, and the index of the furthest step it reached.
+Moment = tuple[int, int, int, int]
+
+
 @dataclass(frozen=True)
 class FunnelActor:
     """A visitor (or session) behind a bar, and where to replay it: the moment it took the
@@ -103,7 +108,7 @@ class FunnelActor:
 class Counted:
     """What either way of counting found, before it is put in words: actors at each step,
     the median time from the step before (None at the first), from first to last, and the
-    groups."""
+    groups (in any order)."""
 
     reached: list[int]
     medians: list[float | None]

@@ -25,14 +25,13 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Integer, Text, func, literal, select
 
-from app.core.cache.models import Event, RecordedSession, Visitor
-from app.core.funnels.results import Breakdown, Counted, FunnelActor, FunnelQuery, GroupResult
+from app.core.cache.models import RecordedSession
+from app.core.funnels.results import Breakdown, Counted, FunnelQuery, GroupResult, Moment
 from app.core.funnels.sources import BREAKDOWN_COLUMNS, Source, within_dates
 
 ENTRY_POINT = "sqlite3_windowfunnel_init"
 API_VERSION = 2  # window_funnel.c's: a library from an older build is not used
 INFO_KEY = "window_funnel"  # in the pool's record of a connection: loaded there or not
-PLACED_BATCH = 10_000  # events looked up at once: under SQLite's limit of bound parameters
 
 
 def compiled_library() -> Path | None:
@@ -85,22 +84,20 @@ def count_in_one_pass(connection: Connection, sources: list[Source], query: Funn
     once."""
     _add_events(connection, sources, query, breakdown)
     counted = json.loads(connection.execute(select(func.window_funnel_result())).scalar_one())
-    groups = sorted(counted.get("groups", ()), key=lambda group: (
-        -group["reached"][0], group["value"] is not None, group["value"] or ""))
     return Counted(counted["reached"], counted["medians"], counted["to_convert"],
-                    tuple(GroupResult(group["value"], tuple(group["reached"]))
-                          for group in groups))
+                   tuple(GroupResult(group["value"], tuple(group["reached"]))
+                         for group in counted.get("groups", ())))
 
 
 def list_in_one_pass(connection: Connection, sources: list[Source], query: FunnelQuery,
                      step_index: int, *, dropped: bool, breakdown: Breakdown | None,
-                     group: str | None, limit: int | None, offset: int) -> list[FunnelActor]:
+                     group: str | None, limit: int | None, offset: int) -> list[Moment]:
     """The actors behind a bar (compute.py's `funnel_actors`), listed by the aggregate."""
     _add_events(connection, sources, query, breakdown)
     listing = [step_index, dropped, offset, -1 if limit is None else limit]
     found = connection.execute(select(func.window_funnel_actors(
         *listing, *((group,) if breakdown is not None else ())))).scalar_one()
-    return _placed(connection, json.loads(found))
+    return [tuple(moment) for moment in json.loads(found)]
 
 
 def _add_events(connection: Connection, sources: list[Source], query: FunnelQuery,
@@ -123,22 +120,3 @@ def _add_events(connection: Connection, sources: list[Source], query: FunnelQuer
         connection.execute(select(func.window_funnel_value(
             RecordedSession.id, BREAKDOWN_COLUMNS[breakdown])))
 
-
-def _placed(connection: Connection, found: list[list[int]]) -> list[FunnelActor]:
-    """The actors `window_funnel_actors` listed ([visitor, event, time, furthest step]),
-    each with its visitor's name, and its event's session and offset in it."""
-    where: dict[int, tuple[str, int, str | None]] = {}
-    for first in range(0, len(found), PLACED_BATCH):
-        events = [event for _visitor, event, _ts, _furthest in found[first:first + PLACED_BATCH]]
-        where.update((event, (session_id, start_ms, name)) for event, session_id, start_ms, name
-                     in connection.execute(
-            select(Event.id, Event.session_id, RecordedSession.start_ms,
-                   func.coalesce(Visitor.name, Visitor.uid))
-            .join(RecordedSession, RecordedSession.id == Event.session_id)
-            .outerjoin(Visitor, Visitor.id == Event.visitor_id).where(Event.id.in_(events))))
-    actors = []
-    for visitor, event, ts, furthest in found:
-        session_id, start_ms, name = where[event]
-        actors.append(FunnelActor(visitor or None, name, session_id, ts, ts - start_ms,
-                                  furthest))
-    return actors

@@ -12,7 +12,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QColor
 
-from app.core.funnels.results import FunnelResult
+from app.core.funnels.results import FunnelResult, GroupResult
 
 BAR_WIDTH = 0.6
 REACHED = QColor(52, 120, 200)
@@ -83,8 +83,11 @@ class FunnelChart(pg.PlotWidget):
         self._result = result
         steps = result.steps
         x = np.arange(len(steps), dtype=float)
-        if result.groups:
-            self._draw_groups(result, x)
+        groups = result.groups[:MAX_GROUPS]  # the largest first
+        # Side by side, narrow bars' labels would overlap: they stand upright, and are taller.
+        upright = len(groups) > UPRIGHT_FROM
+        if groups:
+            self._draw_groups(groups, x, upright=upright)
         else:
             self._groups = []
             counts = np.array([step.actors for step in steps], float)
@@ -96,22 +99,20 @@ class FunnelChart(pg.PlotWidget):
             for index, step in enumerate(steps):
                 share = "" if step.of_first is None else f"\n{step.of_first:.1%}"
                 self._label(f"{step.actors:,}{share}", index, previous[index])
-        drawn = [count for group in result.groups for count in group.actors] \
-            if result.groups else [step.actors for step in steps]
+        drawn = [count for group in groups for count in group.actors] \
+            if groups else [step.actors for step in steps]
         peak = max(drawn, default=0) or 1
         self.plot.setXRange(-0.6, len(steps) - 0.4, padding=0)
-        # Room for the labels over the highest bar (upright ones are taller).
-        upright = len(result.groups) > UPRIGHT_FROM
+        # Room for the labels over the highest bar.
         self.plot.setYRange(0, peak * (1.32 if upright else 1.22), padding=0)
         self.plot.getAxis("bottom").setTicks([[
             (index, _short(f"{index + 1}. {step.label}")) for index, step in enumerate(steps)]])
         self.plot.setLabel("left", actor_noun)
 
-    def _draw_groups(self, result: FunnelResult, x: np.ndarray) -> None:
-        groups = sorted(result.groups, key=lambda group: -group.actors[0])[:MAX_GROUPS]
+    def _draw_groups(self, groups: tuple[GroupResult, ...], x: np.ndarray, *,
+                     upright: bool) -> None:
         self._groups = [group.value for group in groups]
         width = BAR_WIDTH / len(groups)
-        upright = len(groups) > UPRIGHT_FROM  # side by side, their labels would overlap
         self.legend = self.plot.addLegend(offset=(-10, 10))
         for number, group in enumerate(groups):
             offset = (number - (len(groups) - 1) / 2) * width
