@@ -12,7 +12,9 @@ import json
 import random
 import sqlite3
 import statistics
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -153,15 +155,23 @@ def test_the_built_aggregate_is_loaded_into_sqlite_connections(cache: Cache) -> 
             session.connection().exec_driver_sql("SELECT load_extension('x')")
 
 
-def test_a_library_from_an_older_build_is_not_used(tmp_path: Any,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def raw(tmp_path: Path) -> Iterator[sqlite3.Connection]:
+    """A plain sqlite3 connection to a new file, to call the aggregate by hand."""
     needs_the_aggregate()
-    monkeypatch.setattr(window_funnel, "API_VERSION", window_funnel.API_VERSION + 1)
     connection = sqlite3.connect(tmp_path / "raw.sqlite3")
-    try:
-        assert not window_funnel.load(connection)
-    finally:
-        connection.close()
+    yield connection
+    connection.close()
+
+
+def counted_by_hand(raw: sqlite3.Connection) -> dict[str, Any]:
+    return json.loads(raw.execute("SELECT window_funnel_result()").fetchone()[0])
+
+
+def test_a_library_from_an_older_build_is_not_used(raw: sqlite3.Connection,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(window_funnel, "API_VERSION", window_funnel.API_VERSION + 1)
+    assert not window_funnel.load(raw)
 
 
 @pytest.fixture
@@ -435,50 +445,53 @@ def test_counts_on_postgres(postgres_shop: Cache) -> None:
     test_actors_behind_a_bar(postgres_shop)
 
 
-def test_the_aggregate_refuses_misuse_and_views(tmp_path: Any) -> None:
+def test_the_aggregate_refuses_misuse_and_views(raw: sqlite3.Connection) -> None:
     """Called out of turn it says so, and a cache file cannot call it from a view."""
-    needs_the_aggregate()
-    connection = sqlite3.connect(tmp_path / "raw.sqlite3")
-    try:
-        assert window_funnel.load(connection)
-        with pytest.raises(sqlite3.OperationalError, match="no window_funnel_start"):
-            connection.execute("SELECT window_funnel_result()")
-        connection.execute("SELECT window_funnel_start(2, 1000, 0, 0)")
-        with pytest.raises(sqlite3.OperationalError, match="step out of range"):
-            connection.execute("SELECT window_funnel_add(2, 1, 's', 0, 1)")
-        connection.execute("SELECT window_funnel_start(2, 1000, 0, 0)")
-        with pytest.raises(sqlite3.OperationalError, match="without with_attribute"):
-            connection.execute("SELECT window_funnel_value('s', 'mobile')")
-        connection.execute("SELECT window_funnel_start(2, 1000, 0, 0)")
-        connection.execute("SELECT window_funnel_add(0, NULL, 's', 0, 1)")
-        connection.execute("SELECT window_funnel_add(1, NULL, 's', 999, 2)")
-        connection.execute("SELECT window_funnel_add(1, NULL, 't', 999, 3)")
-        assert json.loads(connection.execute("SELECT window_funnel_result()").fetchone()[0]) \
-            == {"reached": [1, 1], "medians": [None, 999.0], "to_convert": 999.0}
-        connection.execute("CREATE VIEW sneaky AS SELECT window_funnel_result()")
-        with pytest.raises(sqlite3.OperationalError, match="unsafe use"):
-            connection.execute("SELECT * FROM sneaky")
-    finally:
-        connection.close()
+    assert window_funnel.load(raw)
+    with pytest.raises(sqlite3.OperationalError, match="no window_funnel_start"):
+        raw.execute("SELECT window_funnel_result()")
+    raw.execute("SELECT window_funnel_start(2, 1000, 0, 0)")
+    with pytest.raises(sqlite3.OperationalError, match="step out of range"):
+        raw.execute("SELECT window_funnel_add(2, 1, 's', 0, 1)")
+    raw.execute("SELECT window_funnel_start(2, 1000, 0, 0)")
+    with pytest.raises(sqlite3.OperationalError, match="without with_attribute"):
+        raw.execute("SELECT window_funnel_value('s', 'mobile')")
+    raw.execute("SELECT window_funnel_start(2, 1000, 0, 0)")
+    raw.execute("SELECT window_funnel_add(0, NULL, 's', 0, 1)")
+    raw.execute("SELECT window_funnel_add(1, NULL, 's', 999, 2)")
+    raw.execute("SELECT window_funnel_add(1, NULL, 't', 999, 3)")
+    assert counted_by_hand(raw) == {"reached": [1, 1], "medians": [None, 999.0],
+                                    "to_convert": 999.0}
+    raw.execute("CREATE VIEW sneaky AS SELECT window_funnel_result()")
+    with pytest.raises(sqlite3.OperationalError, match="unsafe use"):
+        raw.execute("SELECT * FROM sneaky")
 
 
-def test_the_aggregates_medians_of_many_ties(tmp_path: Any) -> None:
+def test_the_aggregate_keeps_far_apart_visitors_and_their_sessions_apart(
+        raw: sqlite3.Connection) -> None:
+    """Visitor numbers too far apart to pack with the sessions into one sort key are
+    grouped by comparing them: each visitor, and each anonymous session, its own actor."""
+    assert window_funnel.load(raw)
+    raw.execute("SELECT window_funnel_start(2, 1000, 0, 0)")
+    for visitor, session, at in ((1, "a", 0), (2**62, "b", 10), (None, "c", 20),
+                                 (None, "d", 30)):
+        raw.execute("SELECT window_funnel_add(0, ?, ?, ?, ?)", (visitor, session, at, at))
+    raw.execute("SELECT window_funnel_add(1, ?, 'b', 15, 15)", (2**62,))  # V 2^62 converts
+    raw.execute("SELECT window_funnel_add(1, NULL, 'd', 31, 31)")  # so does session d
+    raw.execute("SELECT window_funnel_add(1, NULL, 'e', 32, 32)")  # not c: another session
+    assert counted_by_hand(raw)["reached"] == [4, 2]
+
+
+def test_the_aggregates_medians_of_many_ties(raw: sqlite3.Connection) -> None:
     """Medians are selected, not sorted, in C: odd and even counts, runs of equal times."""
-    needs_the_aggregate()
-    connection = sqlite3.connect(tmp_path / "raw.sqlite3")
     rng = random.Random(7)
-    try:
-        assert window_funnel.load(connection)
-        for _ in range(200):
-            spread = rng.choice((2, 3, 50, 10**6))
-            took = [rng.randrange(spread) for _ in range(rng.randrange(1, 60))]
-            connection.execute("SELECT window_funnel_start(2, ?, 0, 0)", (10**12,))
-            for visitor, ms in enumerate(took, 1):
-                connection.execute("SELECT window_funnel_add(0, ?, '', 0, ?)",
-                                   (visitor, 2 * visitor))
-                connection.execute("SELECT window_funnel_add(1, ?, '', ?, ?)",
-                                   (visitor, ms, 2 * visitor + 1))
-            counted = json.loads(connection.execute("SELECT window_funnel_result()").fetchone()[0])
-            assert counted["medians"][1] == median(took), took
-    finally:
-        connection.close()
+    assert window_funnel.load(raw)
+    for _ in range(200):
+        spread = rng.choice((2, 3, 50, 10**6))
+        took = [rng.randrange(spread) for _ in range(rng.randrange(1, 60))]
+        raw.execute("SELECT window_funnel_start(2, ?, 0, 0)", (10**12,))
+        for visitor, ms in enumerate(took, 1):
+            raw.execute("SELECT window_funnel_add(0, ?, '', 0, ?)", (visitor, 2 * visitor))
+            raw.execute("SELECT window_funnel_add(1, ?, '', ?, ?)",
+                        (visitor, ms, 2 * visitor + 1))
+        assert counted_by_hand(raw)["medians"][1] == median(took), took
