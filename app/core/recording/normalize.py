@@ -1,8 +1,9 @@
 """Turn raw events into one clean, time-ordered stream.
 
-Recordings in the wild carry duplicates (retried uploads), unknown fields and event types (kept
-as they are: a later rrweb may understand them), events without a usable timestamp (dropped) and
-the odd timestamp that is wildly off (rrweb's own video fixture has one ten times too large).
+Recordings in the wild carry duplicates (retried uploads: a run of events sent again), unknown
+fields and event types (kept as they are: a later rrweb may understand them), events without a
+usable timestamp (dropped) and the odd timestamp that is wildly off (rrweb's own video fixture
+has one ten times too large).
 Such outliers would stretch a 40-second session to half a year, so they are pinned to the time
 of the event recorded just before them.
 """
@@ -23,6 +24,8 @@ OUTLIER_GAP_MS = 6 * 3600 * 1000
 # ... and a cluster this small (share of all events) beyond such a gap is treated as an error.
 OUTLIER_SHARE = 0.01
 OUTLIER_MAX_EVENTS = 3
+# The longest run of one moment's events recognised as sent twice (longer ones are kept).
+MAX_REPEATED_RUN = 64
 
 
 @dataclass
@@ -73,24 +76,15 @@ def normalize(raw: RawRecording) -> Recording:
     events: list[Event] = []
     windows: list[int] = []
     duplicates = 0
-    # Exact duplicates share a timestamp, so only events whose timestamp repeats are compared.
-    seen: set[bytes] = set()
-    seen_at: int | None = None
-    for index, (window_index, _, event) in enumerate(tagged):
-        ts = event["timestamp"]
-        if ts != seen_at:
-            seen.clear()
-            seen_at = ts
-        shares_time = bool(seen) or (index + 1 < len(tagged)
-                                     and tagged[index + 1][2]["timestamp"] == ts)
-        if shares_time:
-            key = hashlib.blake2b(canonical_bytes(event), digest_size=16).digest()
-            if key in seen:
-                duplicates += 1
-                continue
-            seen.add(key)
-        events.append(event)
-        windows.append(window_index)
+    # Exact duplicates share a timestamp, so only events of one moment are compared.
+    for _ts, group in itertools.groupby(tagged, key=lambda item: item[2]["timestamp"]):
+        moment = list(group)
+        repeated = _repeated(moment) if len(moment) > 1 else set()
+        duplicates += len(repeated)
+        for index, (window_index, _, event) in enumerate(moment):
+            if index not in repeated:
+                events.append(event)
+                windows.append(window_index)
 
     notes = list(raw.notes)
     if dropped_invalid:
@@ -101,6 +95,26 @@ def normalize(raw: RawRecording) -> Recording:
         notes.append(f"{clamped} event(s) with an outlying timestamp pinned to their neighbour")
     return Recording(raw.source, events, windows, window_ids, dropped_invalid, duplicates,
                      clamped, notes)
+
+
+def _repeated(moment: list[tuple[int, int, Event]]) -> set[int]:
+    """Which events of one moment (in the order recorded) repeat the run just before them:
+    a retried upload sends its events again, in their order. Equal events that are not such
+    a run are kept: a real triple click can record two identical clicks in one millisecond,
+    with its double click between them."""
+    keys = [hashlib.blake2b(canonical_bytes(event), digest_size=16).digest()
+            for _, _, event in moment]
+    repeated: set[int] = set()
+    start = 0
+    while start < len(keys):
+        for length in range(1, min(MAX_REPEATED_RUN, (len(keys) - start) // 2) + 1):
+            if keys[start:start + length] == keys[start + length:start + 2 * length]:
+                repeated.update(range(start + length, start + 2 * length))
+                start += length  # the copy may itself be sent again
+                break
+        else:
+            start += 1
+    return repeated
 
 
 def _is_valid(event: Any) -> bool:

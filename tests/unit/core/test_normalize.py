@@ -23,6 +23,17 @@ def test_exact_duplicates_dropped_near_duplicates_kept() -> None:
     assert len(result.events) == 2 and result.dropped_duplicates == 1
 
 
+def test_a_retried_run_is_dropped_a_real_triple_click_kept() -> None:
+    """A run sent twice at one moment is one run; two identical clicks of a triple click in
+    one millisecond, with its double click between them, are both real."""
+    down, up, click = event(10, type=1, id=7), event(10, type=0, id=7), event(10, type=2, id=7)
+    double = event(10, type=4, id=7)
+    triple = [down, up, click, double, dict(down), dict(up), dict(click)]
+    assert len(normalize(raw(triple)).events) == 7
+    retried = normalize(raw([down, up, dict(down), dict(up), event(10, n=2)]))
+    assert retried.events == [down, up, event(10, n=2)] and retried.dropped_duplicates == 2
+
+
 def test_unknown_fields_and_types_are_kept() -> None:
     odd = {"type": 99, "data": {"whatever": True}, "timestamp": 5, "sessionId": "x"}
     assert normalize(raw([odd])).events == [odd]
